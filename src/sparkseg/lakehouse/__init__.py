@@ -1,0 +1,148 @@
+"""Lakehouse I/O: Delta tables by name under the configured warehouse root.
+
+Stages read and write only through :class:`Lakehouse`. It picks the Delta engine
+(``spark`` or ``offline``), validates names and schemas against :mod:`sparkseg.tables`,
+and records every read and commit in the current run's ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from sparkseg.config import Config
+from sparkseg.errors import ConfigError
+from sparkseg.lakehouse import ledger
+from sparkseg.lakehouse.base import DeltaEngine, WriteMode, WriteResult
+from sparkseg.lakehouse.names import check_name, join, table_uri
+from sparkseg.lakehouse.offline import OfflineEngine
+from sparkseg.lakehouse.spark_delta import SparkDeltaEngine, delta_spark_available
+from sparkseg.tables import TableSpec, check_columns
+
+__all__ = ["Lakehouse", "WriteMode", "WriteResult", "make_engine"]
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(spark: SparkSession, cfg: Config) -> DeltaEngine:
+    """The engine named in config; ``auto`` prefers delta-spark when it is loaded."""
+    if cfg.engine == "spark" or (cfg.engine == "auto" and delta_spark_available(spark)):
+        if not delta_spark_available(spark):
+            raise ConfigError(
+                f"{cfg.source}: engine is 'spark' but delta-spark is not on the classpath "
+                "(add --packages io.delta:delta-spark_2.13:<version> and Delta's SQL "
+                "extension, or set engine: offline)"
+            )
+        return SparkDeltaEngine(spark)
+    return OfflineEngine(spark, cfg.lakehouse.storage_options)
+
+
+class Lakehouse:
+    """Delta tables under ``cfg.warehouse`` as ``<root>/<layer>/<name>``."""
+
+    def __init__(self, spark: SparkSession, cfg: Config, engine: DeltaEngine | None = None):
+        self.spark = spark
+        self.cfg = cfg
+        self.root = cfg.warehouse.rstrip("/")
+        self.engine = engine or make_engine(spark, cfg)
+
+    @staticmethod
+    def _name(table: TableSpec | str) -> str:
+        return table.name if isinstance(table, TableSpec) else table
+
+    def uri(self, table: TableSpec | str) -> str:
+        return table_uri(self.root, self._name(table))
+
+    def path(self, layer: str, *names: str) -> str:
+        """A folder under the warehouse (models, reports, exports), names checked."""
+        return join(self.root, check_name(layer), *(check_name(n) for n in names))
+
+    def exists(self, table: TableSpec | str) -> bool:
+        return self.engine.exists(self.uri(table))
+
+    def version(self, table: TableSpec | str) -> int | None:
+        return self.engine.version(self.uri(table))
+
+    def read(
+        self,
+        table: TableSpec | str,
+        *,
+        version: int | None = None,
+        partitions: Mapping[str, Any] | None = None,
+        allow_extra: bool | None = None,
+    ) -> DataFrame:
+        """Read a table (latest or ``version``), pruned to ``partitions`` on the driver.
+
+        With a :class:`TableSpec` the table must have the spec's columns and types
+        (raw tables may carry extra columns; they are dropped).
+        """
+        name = self._name(table)
+        df, read_version = self.engine.read(
+            self.uri(name), name, version=version, partitions=partitions
+        )
+        current = ledger.current()
+        if current is not None:
+            current.record_read(name, read_version)
+        if isinstance(table, TableSpec):
+            extra_ok = table.layer == "raw" if allow_extra is None else allow_extra
+            check_columns(df.schema, table.schema, name, allow_extra=extra_ok)
+            df = df.select(*table.columns)
+        return df
+
+    def schema(self, table: TableSpec | str) -> T.StructType:
+        name = self._name(table)
+        return self.engine.schema(self.uri(name), name)
+
+    def write(
+        self,
+        df: DataFrame,
+        spec: TableSpec,
+        *,
+        mode: WriteMode,
+        replace: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        """Write ``df`` (conformed to ``spec``) in one Delta commit.
+
+        ``overwrite_partitions`` replaces exactly the partitions named by ``replace``
+        (for example ``{"as_of_date": as_of}``): rerunning a date replaces that date only.
+        """
+        if mode == "overwrite_partitions" and not replace:
+            raise ValueError("overwrite_partitions needs replace={partition column: value}")
+        df = spec.conform(df)
+        meta = {"sparkseg.table": spec.name}
+        current = ledger.current()
+        if current is not None:
+            meta.update(
+                {
+                    "sparkseg.stage": current.stage,
+                    "sparkseg.run_id": current.run_id,
+                    "sparkseg.as_of": current.as_of.isoformat() if current.as_of else "",
+                }
+            )
+        meta.update(metadata or {})
+        result = self.engine.write(
+            df,
+            self.uri(spec),
+            spec.name,
+            mode=mode,
+            partition_by=spec.partition_by,
+            replace={k: _plain(v) for k, v in (replace or {}).items()},
+            metadata=meta,
+        )
+        if current is not None:
+            current.record_write(spec.name, result.version, result.rows)
+        log.info("wrote %s v%d: %d rows in %d files", spec.name, result.version, result.rows, result.files)
+        return result
+
+    def history(self, table: TableSpec | str, limit: int = 20) -> list[dict[str, Any]]:
+        return self.engine.history(self.uri(table), limit)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -1,0 +1,362 @@
+"""The ``offline`` Delta engine: Spark moves the data, delta-rs keeps the log.
+
+For machines that cannot resolve Maven artifacts (air-gapped bank networks, CI).
+Spark reads and writes the Parquet data files in parallel on the executors; the
+transaction log is read and committed on the driver with delta-rs. Only file lists
+and per-file statistics reach the driver.
+
+Write protocol (crash-safe): Spark writes the data under ``<table>/_staging/<write id>``;
+the driver lists those files, counts their rows from the Parquet footers (a Spark job
+that reads no column data), moves them into the table's Hive-style partition folders
+and commits them in one Delta transaction. Until that commit no reader sees them; a
+crash before it leaves unreferenced files that ``sparkseg vacuum`` removes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import urllib.parse
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+from deltalake import DeltaTable
+from deltalake import Schema as DeltaSchema
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.transaction import AddAction, CommitProperties, create_table_with_add_actions
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from sparkseg.errors import (
+    CommitConflictError,
+    MissingTableError,
+    SchemaMismatchError,
+    UnsupportedTableFeatureError,
+)
+from sparkseg.lakehouse.base import WriteMode, WriteResult
+from sparkseg.tables import check_columns
+
+log = logging.getLogger(__name__)
+
+# Reader features whose semantics this engine would silently get wrong.
+_UNSUPPORTED_READER_FEATURES = ("deletionVectors", "columnMapping", "typeWidening", "v2Checkpoint")
+_HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+STAGING_DIR = "_staging"
+
+
+@dataclass(frozen=True)
+class _StagedFile:
+    rel_path: str  # relative to the staging folder, e.g. "as_of_date=2026-01-01/part-...parquet"
+    size: int
+    mtime_ms: int
+
+
+def _partition_value_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+class OfflineEngine:
+    name = "offline"
+
+    def __init__(self, spark: SparkSession, storage_options: Mapping[str, str] | None = None):
+        self.spark = spark
+        self.storage_options = dict(storage_options or {}) or None
+
+    # --- log side (delta-rs) -------------------------------------------------------------
+
+    def _open(self, uri: str, table: str, version: int | None = None) -> DeltaTable:
+        try:
+            return DeltaTable(uri, version=version, storage_options=self.storage_options)
+        except TableNotFoundError:
+            raise MissingTableError(table, uri) from None
+        except Exception as err:  # delta-rs raises plain exceptions for bad versions
+            if version is not None and "version" in str(err).lower():
+                raise MissingTableError(table, uri, f"no version {version}") from None
+            raise
+
+    def exists(self, uri: str) -> bool:
+        return DeltaTable.is_deltatable(uri, storage_options=self.storage_options)
+
+    def version(self, uri: str) -> int | None:
+        if not self.exists(uri):
+            return None
+        return DeltaTable(uri, storage_options=self.storage_options).version()
+
+    def schema(self, uri: str, table: str) -> T.StructType:
+        return self._spark_schema(self._open(uri, table), table)
+
+    def _spark_schema(self, dtable: DeltaTable, table: str) -> T.StructType:
+        self._check_features(dtable, table)
+        parsed = T.StructType.fromJson(json.loads(dtable.schema().to_json()))
+        # Drop field metadata (column-mapping ids, comments): the data files do not carry it.
+        return T.StructType([T.StructField(f.name, f.dataType, f.nullable) for f in parsed.fields])
+
+    @staticmethod
+    def _check_features(dtable: DeltaTable, table: str) -> None:
+        proto = dtable.protocol()
+        for feature in proto.reader_features or ():
+            if feature in _UNSUPPORTED_READER_FEATURES:
+                raise UnsupportedTableFeatureError(table, feature)
+        conf = dtable.metadata().configuration or {}
+        if (conf.get("delta.columnMapping.mode") or "none") != "none":
+            raise UnsupportedTableFeatureError(table, "columnMapping")
+        if proto.min_reader_version > 3:
+            raise UnsupportedTableFeatureError(table, f"readerVersion {proto.min_reader_version}")
+
+    def history(self, uri: str, limit: int) -> list[dict[str, Any]]:
+        return DeltaTable(uri, storage_options=self.storage_options).history(limit)
+
+    # --- read ------------------------------------------------------------------------------
+
+    def read(
+        self,
+        uri: str,
+        table: str,
+        *,
+        version: int | None = None,
+        partitions: Mapping[str, Any] | None = None,
+    ) -> tuple[DataFrame, int]:
+        dtable = self._open(uri, table, version)
+        schema = self._spark_schema(dtable, table)
+        pcols = list(dtable.metadata().partition_columns)
+        unknown = [c for c in (partitions or {}) if c not in pcols]
+        if unknown:
+            raise SchemaMismatchError(table, missing=[f"partition column {c}" for c in unknown])
+        actions = pa.table(dtable.get_add_actions(flatten=True))
+        paths: list[str] = actions.column("path").to_pylist()
+        pvals: list[dict[str, str | None]] = [{} for _ in paths]
+        for col in pcols:
+            for i, v in enumerate(actions.column(f"partition.{col}").to_pylist()):
+                pvals[i][col] = _partition_value_str(v)
+        keep = [
+            i
+            for i in range(len(paths))
+            if all(pvals[i][c] == _partition_value_str(v) for c, v in (partitions or {}).items())
+        ]
+        df = self._scan(uri, schema, pcols, [paths[i] for i in keep], [pvals[i] for i in keep])
+        return df, dtable.version()
+
+    def _abs(self, uri: str, rel: str) -> str:
+        if "://" in rel or rel.startswith("/"):
+            return rel
+        return f"{uri.rstrip('/')}/{rel}"
+
+    def _scan(
+        self,
+        uri: str,
+        schema: T.StructType,
+        pcols: list[str],
+        paths: list[str],
+        pvals: list[dict[str, str | None]],
+    ) -> DataFrame:
+        if not paths:
+            return self.spark.createDataFrame([], schema)
+        data_schema = T.StructType([f for f in schema.fields if f.name not in pcols])
+        full = [self._abs(uri, p) for p in paths]
+        if not pcols:
+            return self.spark.read.schema(data_schema).parquet(*full).select(*schema.fieldNames())
+        # Files in Hive-style folders (what Spark, delta-rs and this engine write): Spark
+        # reads partition values from the folder names with the table's types.
+        if all(_hive_prefix(p, pcols) for p in paths):
+            ordered = T.StructType(
+                data_schema.fields + [schema[c] for c in pcols]
+            )
+            return (
+                self.spark.read.schema(ordered)
+                .option("basePath", uri)
+                .parquet(*full)
+                .select(*schema.fieldNames())
+            )
+        # Any other layout: read each partition's files and attach its values.
+        groups: dict[tuple[str | None, ...], list[str]] = {}
+        for path, vals in zip(full, pvals, strict=True):
+            groups.setdefault(tuple(vals[c] for c in pcols), []).append(path)
+        parts = []
+        for key, files in groups.items():
+            part = self.spark.read.schema(data_schema).parquet(*files)
+            for col, val in zip(pcols, key, strict=True):
+                part = part.withColumn(col, F.lit(val).cast(schema[col].dataType))
+            parts.append(part.select(*schema.fieldNames()))
+        out = parts[0]
+        for part in parts[1:]:
+            out = out.unionByName(part)
+        return out
+
+    # --- write -----------------------------------------------------------------------------
+
+    def write(
+        self,
+        df: DataFrame,
+        uri: str,
+        table: str,
+        *,
+        mode: WriteMode,
+        partition_by: tuple[str, ...],
+        replace: Mapping[str, Any] | None,
+        metadata: Mapping[str, str],
+    ) -> WriteResult:
+        exists = self.exists(uri)
+        dtable = DeltaTable(uri, storage_options=self.storage_options) if exists else None
+        if dtable is not None:
+            current = self._spark_schema(dtable, table)
+            check_columns(df.schema, current, table, allow_extra=False)
+            have = tuple(dtable.metadata().partition_columns)
+            if have != partition_by:
+                raise SchemaMismatchError(
+                    table, retyped=[f"partitioning ({', '.join(have)}; expected {', '.join(partition_by)})"]
+                )
+        write_id = uuid.uuid4().hex
+        staging = f"{uri.rstrip('/')}/{STAGING_DIR}/{write_id}"
+        writer = df.write.mode("errorifexists")
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        writer.parquet(staging)
+
+        fs = _HadoopFs(self.spark, staging)
+        staged = fs.list_parquet(staging)
+        counts = self._row_counts(staging, len(staged))
+        adds: list[AddAction] = []
+        for f in staged:
+            pv = _parse_hive(f.rel_path, partition_by)
+            if mode == "overwrite_partitions" and replace:
+                for col, want in replace.items():
+                    if pv.get(col) != _partition_value_str(want):
+                        fs.delete(staging)
+                        raise SchemaMismatchError(
+                            table,
+                            retyped=[f"{col}={pv.get(col)} written while replacing {col}={want}"],
+                        )
+            rows = counts.get(f.rel_path.rsplit("/", 1)[-1], 0)
+            adds.append(
+                AddAction(
+                    path=urllib.parse.quote(f.rel_path, safe="/="),
+                    size=f.size,
+                    partition_values=pv,
+                    modification_time=f.mtime_ms,
+                    data_change=True,
+                    stats=json.dumps({"numRecords": rows}),
+                )
+            )
+        # Move the files next to the table's other data: still invisible until the commit.
+        for f in staged:
+            fs.rename(f"{staging}/{f.rel_path}", f"{uri.rstrip('/')}/{f.rel_path}")
+        fs.delete(staging)
+
+        props = CommitProperties(
+            custom_metadata={**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
+        )
+        delta_schema = DeltaSchema.from_json(df.schema.json())
+        try:
+            if dtable is None:
+                create_table_with_add_actions(
+                    uri,
+                    delta_schema,
+                    adds,
+                    mode="append" if mode == "append" else "overwrite",
+                    partition_by=list(partition_by) or None,
+                    storage_options=self.storage_options,
+                    commit_properties=props,
+                )
+            else:
+                filters = None
+                if mode == "overwrite_partitions" and replace:
+                    filters = [(c, "=", _partition_value_str(v)) for c, v in replace.items()]
+                dtable.create_write_transaction(
+                    adds,  # type: ignore[arg-type]
+                    mode="append" if mode == "append" else "overwrite",
+                    schema=dtable.schema(),
+                    partition_by=list(partition_by) or None,
+                    partition_filters=filters,
+                    commit_properties=props,
+                )
+        except CommitFailedError as err:
+            raise CommitConflictError(table, str(err).splitlines()[0]) from None
+        version = self._version_of_write(uri, write_id)
+        return WriteResult(table, version, sum(counts.values()), len(adds))
+
+    def _row_counts(self, staging: str, n_files: int) -> dict[str, int]:
+        """Rows per data file, read from the Parquet footers (no column data is read)."""
+        if n_files == 0:
+            return {}
+        rows = (
+            self.spark.read.parquet(staging)
+            .select(F.regexp_extract(F.input_file_name(), r"([^/]+)$", 1).alias("f"))
+            .groupBy("f")
+            .count()
+            .collect()  # one row per file written, never per customer
+        )
+        return {urllib.parse.unquote(r["f"]): int(r["count"]) for r in rows}
+
+    def _version_of_write(self, uri: str, write_id: str) -> int:
+        dtable = DeltaTable(uri, storage_options=self.storage_options)
+        for entry in dtable.history(50):
+            if entry.get("sparkseg.write_id") == write_id:
+                return int(entry["version"])
+        return dtable.version()
+
+
+def _hive_prefix(rel_path: str, pcols: list[str]) -> bool:
+    parts = urllib.parse.unquote(rel_path).split("/")
+    if len(parts) != len(pcols) + 1:
+        return False
+    return all(p.split("=", 1)[0] == c for p, c in zip(parts, pcols, strict=False))
+
+
+def _parse_hive(rel_path: str, pcols: tuple[str, ...]) -> dict[str, str | None]:
+    """Partition values from Spark's ``col=value`` folders (Spark escapes with %XX)."""
+    values: dict[str, str | None] = {}
+    for part in rel_path.split("/")[:-1]:
+        key, _, raw = part.partition("=")
+        if key in pcols:
+            val = urllib.parse.unquote(raw)
+            values[key] = None if val == _HIVE_NULL else val
+    missing = [c for c in pcols if c not in values]
+    if missing:
+        raise RuntimeError(f"staged file {rel_path} lacks partition folder(s) {missing}")
+    return values
+
+
+class _HadoopFs:
+    """Driver-side file operations through Hadoop's FileSystem (local, HDFS, s3a, abfss)."""
+
+    def __init__(self, spark: SparkSession, any_path: str) -> None:
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        self._jvm = jvm
+        conf = spark.sparkContext._jsc.hadoopConfiguration()
+        self._fs = jvm.org.apache.hadoop.fs.Path(any_path).getFileSystem(conf)
+
+    def _path(self, p: str) -> Any:
+        return self._jvm.org.apache.hadoop.fs.Path(p)
+
+    def list_parquet(self, root: str) -> list[_StagedFile]:
+        root_q = self._fs.makeQualified(self._path(root)).toString().rstrip("/")
+        it = self._fs.listFiles(self._path(root), True)
+        out = []
+        while it.hasNext():
+            st = it.next()
+            full = st.getPath().toString()
+            name = full.rsplit("/", 1)[-1]
+            if not name.endswith(".parquet") or name.startswith((".", "_")):
+                continue
+            rel = full[len(root_q) + 1 :]  # physical name: Spark's %XX escapes stay
+            out.append(_StagedFile(rel, int(st.getLen()), int(st.getModificationTime())))
+        return out
+
+    def rename(self, src: str, dst: str) -> None:
+        dst_p = self._path(dst)
+        self._fs.mkdirs(dst_p.getParent())
+        if not self._fs.rename(self._path(src), dst_p):
+            raise OSError(f"could not move {src} to {dst}")
+
+    def delete(self, path: str) -> None:
+        self._fs.delete(self._path(path), True)
