@@ -115,6 +115,31 @@ class OfflineEngine:
     def history(self, uri: str, limit: int) -> list[dict[str, Any]]:
         return DeltaTable(uri, storage_options=self.storage_options).history(limit)
 
+    def vacuum(self, uri: str, *, retention_hours: float, dry_run: bool) -> list[str]:
+        """delta-rs full vacuum (tombstoned and never-committed files), plus stale staging.
+
+        ``full=True`` also removes files the log never mentions: the data files a crash
+        left between writing and committing. Only files older than the retention go, so
+        a write in progress elsewhere (younger than the retention) is never touched.
+        """
+        dtable = DeltaTable(uri, storage_options=self.storage_options)
+        removed = list(
+            dtable.vacuum(
+                retention_hours=int(retention_hours),
+                dry_run=dry_run,
+                enforce_retention_duration=False,
+                full=True,
+            )
+        )
+        fs = _HadoopFs(self.spark, uri)
+        cutoff_ms = (dt.datetime.now(dt.UTC).timestamp() - retention_hours * 3600) * 1000
+        for staged in fs.children(f"{uri.rstrip('/')}/{STAGING_DIR}"):
+            if staged.mtime_ms < cutoff_ms:
+                removed.append(staged.rel_path)
+                if not dry_run:
+                    fs.delete(staged.rel_path)
+        return removed
+
     # --- read ------------------------------------------------------------------------------
 
     def read(
@@ -333,7 +358,13 @@ class _HadoopFs:
         assert jvm is not None
         self._jvm = jvm
         conf = spark.sparkContext._jsc.hadoopConfiguration()
-        self._fs = jvm.org.apache.hadoop.fs.Path(any_path).getFileSystem(conf)
+        fs = jvm.org.apache.hadoop.fs.Path(any_path).getFileSystem(conf)
+        # The local filesystem wraps a raw one that keeps .crc side files; moving through
+        # the wrapper would carry them into the table folder as files Delta does not know.
+        checksummed = jvm.java.lang.Class.forName("org.apache.hadoop.fs.ChecksumFileSystem")
+        if checksummed.isInstance(fs):
+            fs = fs.getRawFileSystem()
+        self._fs = fs
 
     def _path(self, p: str) -> Any:
         return self._jvm.org.apache.hadoop.fs.Path(p)
@@ -351,6 +382,16 @@ class _HadoopFs:
             rel = full[len(root_q) + 1 :]  # physical name: Spark's %XX escapes stay
             out.append(_StagedFile(rel, int(st.getLen()), int(st.getModificationTime())))
         return out
+
+    def children(self, folder: str) -> list[_StagedFile]:
+        """Direct children of ``folder`` (full paths), or nothing if it does not exist."""
+        path = self._path(folder)
+        if not self._fs.exists(path):
+            return []
+        return [
+            _StagedFile(st.getPath().toString(), int(st.getLen()), int(st.getModificationTime()))
+            for st in self._fs.listStatus(path)
+        ]
 
     def rename(self, src: str, dst: str) -> None:
         dst_p = self._path(dst)

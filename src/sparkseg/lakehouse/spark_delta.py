@@ -67,6 +67,13 @@ class SparkDeltaEngine:
         rows = self._table(uri).history(limit).collect()
         return [r.asDict(recursive=True) for r in rows]
 
+    def vacuum(self, uri: str, *, retention_hours: float, dry_run: bool) -> list[str]:
+        dry = " DRY RUN" if dry_run else ""
+        rows = self.spark.sql(
+            f"VACUUM delta.`{uri}` RETAIN {float(retention_hours)} HOURS{dry}"
+        ).collect()  # file paths, not customer rows
+        return [str(r[0]) for r in rows]
+
     def read(
         self,
         uri: str,

@@ -1,0 +1,43 @@
+"""``sparkseg vacuum``: remove data files that no table version within the retention needs.
+
+Covers the files an interrupted write leaves behind (written but never committed) and
+files replaced by later commits. ``raw/`` is input owned by upstream systems and is
+never vacuumed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyspark.sql import SparkSession
+
+from sparkseg.config import Config
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse.offline import _HadoopFs
+
+log = logging.getLogger(__name__)
+
+VACUUM_LAYERS = ("silver", "gold", "ops")
+
+
+def vacuum_warehouse(
+    spark: SparkSession, cfg: Config, *, retention_hours: float, dry_run: bool
+) -> list[str]:
+    lake = Lakehouse(spark, cfg)
+    fs = _HadoopFs(spark, lake.root)
+    removed: list[str] = []
+    for layer in VACUUM_LAYERS:
+        for child in fs.children(f"{lake.root}/{layer}"):
+            name = child.rel_path.rstrip("/").rsplit("/", 1)[-1]
+            table = f"{layer}/{name}"
+            try:
+                uri = lake.uri(table)
+            except Exception:  # a folder that is not a sparkseg table name
+                continue
+            if not lake.engine.exists(uri):
+                continue
+            files = lake.engine.vacuum(uri, retention_hours=retention_hours, dry_run=dry_run)
+            if files:
+                log.info("%s: %s %d file(s)", table, "would remove" if dry_run else "removed", len(files))
+            removed.extend(f"{table}: {f}" for f in files)
+    return removed
