@@ -55,10 +55,13 @@ def build_session(cfg: SparkConfig) -> SparkSession:
     builder = SparkSession.builder.appName(cfg.app_name)
     # spark-submit launches the Python driver with a gateway port: it owns master and sizing.
     under_submit = "PYSPARK_GATEWAY_PORT" in os.environ
-    master = cfg.master
-    if master is None and not under_submit:
-        master = os.environ.get("SPARK_MASTER", "local[*]")
-    if master is not None:
+    if under_submit:
+        # spark-submit already put its master and resources into the JVM's conf.
+        if cfg.master:
+            log.info("spark-submit decides the master; ignoring spark.master=%s", cfg.master)
+        master = None
+    else:
+        master = cfg.master or os.environ.get("SPARK_MASTER", "local[*]")
         builder = builder.master(master)
     local = master is not None and master.startswith("local")
     settings = dict(_REQUIRED)

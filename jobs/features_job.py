@@ -1,7 +1,7 @@
 """spark-submit entry point: `sparkseg features` (same flags, same exit codes).
 
     spark-submit --py-files dist/sparkseg.zip --files conf/cluster.yaml,conf/tags.yaml,... \
-        jobs/features.py --config cluster.yaml --as-of 2026-11-01
+        jobs/features_job.py --config cluster.yaml --as-of 2026-11-01
 """
 
 import sys
