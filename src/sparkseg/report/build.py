@@ -1,0 +1,45 @@
+"""``sparkseg report``: write the HTML report of one as-of under ``<warehouse>/reports/``.
+
+The report reads only gold and ops tables and the model's metadata (see
+:mod:`sparkseg.report.data`); it never recomputes a segment. A table that does not exist
+yet turns its section into "not available", so the report of a partial run still renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pyspark.sql import SparkSession
+
+from sparkseg.config import Config
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.report.data import load_report_data
+from sparkseg.report.files import WarehouseFiles
+from sparkseg.report.html import render
+
+log = logging.getLogger(__name__)
+
+
+def report_path(lake: Lakehouse, as_of: dt.date) -> str:
+    """``<warehouse>/reports/segments_<YYYY-MM-DD>.html``: one file per as-of, rewritten
+    by a rerun of the same date."""
+    return f"{lake.path('reports')}/segments_{as_of.isoformat()}.html"
+
+
+def build_report(spark: SparkSession, cfg: Config, as_of: dt.date,
+                 *, generated_at: dt.datetime | None = None) -> str:
+    """The report page of ``as_of`` as an HTML string (nothing written)."""
+    lake = Lakehouse(spark, cfg)
+    data = load_report_data(lake, cfg, as_of)
+    return render(data, cfg.report, generated_at=generated_at or dt.datetime.now(dt.UTC))
+
+
+def write_report(spark: SparkSession, cfg: Config, as_of: dt.date) -> str:
+    """Write the report of ``as_of`` and return its path (the CLI prints it)."""
+    lake = Lakehouse(spark, cfg)
+    page = build_report(spark, cfg, as_of)
+    path = report_path(lake, as_of)
+    WarehouseFiles(spark, path).write_text(path, page)
+    log.info("report %s: %d KiB", path, len(page.encode("utf-8")) // 1024)
+    return path

@@ -1,0 +1,579 @@
+"""Read the gold and ops tables of one as-of into the small aggregates the report shows.
+
+Nothing here recomputes a segment, tag or audience: every figure is a filter, count or
+sum over what the stages wrote. Only aggregates are collected to the driver (one row
+per segment, feature x segment, tag value, audience group, quarantine reason or stage
+run), never a row per customer.
+
+Every input may be missing or older than its contract (a stage not run yet, a table
+from an earlier release): such a part becomes :class:`Missing` with the reason, and its
+section of the report says "not available" instead of failing the whole report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from sparkseg.config import Config
+from sparkseg.errors import SparksegError
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.pipeline import STAGES
+from sparkseg.report.files import WarehouseFiles
+from sparkseg.tables import OPS_QUARANTINE, OPS_RUNS
+
+log = logging.getLogger(__name__)
+
+# Table names (docs/contracts.md). Read by name, not by the stages' TableSpecs, so that
+# the report keeps working when one stage's table is absent or has grown new columns.
+SEGMENTS = "gold/segments"
+PROFILES = "gold/segment_profiles"
+FEATURE_STATS = "gold/segment_feature_stats"
+MIGRATION = "gold/segment_migration"
+CUSTOMER_TAGS = "gold/customer_tags"
+TAG_COUNTS = "gold/tag_counts"
+AUDIENCE_MEMBERS = "gold/audience_members"
+CAMPAIGN_EVALUATION = "gold/campaign_evaluation"
+
+METADATA_FILE = "metadata.json"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A part of the report that could not be built, and why (shown to the reader)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    segment_id: int
+    name_en: str
+    name_zh: str
+    size: int
+    share: float
+    model_version: int | None
+
+
+@dataclass(frozen=True)
+class FeatureStat:
+    segment_id: int
+    feature: str
+    mean: float | None
+    median: float | None
+    lift_z: float | None
+
+
+@dataclass(frozen=True)
+class SegmentTag:
+    """How many customers of a segment carry one tag value, against the whole base."""
+
+    segment_id: int
+    tag: str
+    value: str | None
+    customers: int
+    share: float  # of the segment
+    base_share: float  # of every segmented customer
+    lift: float  # share / base_share
+
+
+@dataclass(frozen=True)
+class KScore:
+    algorithm: str
+    k: int
+    cost: float | None
+    silhouette: float | None
+    # Whether the candidate passed train's rules (e.g. minimum segment share); None: unknown.
+    eligible: bool | None = None
+    min_share: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: int | None
+    path: str
+    algorithm: str | None
+    k: int | None
+    scores: tuple[KScore, ...]
+
+
+@dataclass(frozen=True)
+class MigrationCell:
+    prev_as_of: dt.date | None
+    from_segment: int | None  # None: new customer
+    to_segment: int | None  # None: gone
+    customers: int
+
+
+@dataclass(frozen=True)
+class TagCount:
+    tag: str
+    value: str | None
+    customers: int
+    prev_customers: int | None
+    change: int | None
+
+
+@dataclass(frozen=True)
+class AudienceSize:
+    audience: str
+    group: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    audience: str
+    as_of: dt.date
+    window_start: dt.date | None
+    window_end: dt.date | None
+    metric: str
+    target_n: int | None
+    target_rate: float | None
+    control_n: int | None
+    control_rate: float | None
+    diff: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class StageRun:
+    stage: str
+    status: str
+    started_at: dt.datetime | None
+    seconds: float | None
+    input_versions: Mapping[str, int]
+    output_versions: Mapping[str, int]
+    row_counts: Mapping[str, int]
+    message: str
+    attempts: int  # runs of this stage for the as-of, the shown one being the latest
+
+
+@dataclass(frozen=True)
+class QuarantineCount:
+    source_table: str
+    reason: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    as_of: dt.date
+    warehouse: str
+    segments: list[Segment] | Missing
+    feature_stats: list[FeatureStat] | Missing
+    segment_tags: list[SegmentTag] | Missing
+    model: ModelInfo | Missing
+    migration: list[MigrationCell] | Missing
+    tag_counts: list[TagCount] | Missing
+    audiences: list[AudienceSize] | Missing
+    evaluation: list[Evaluation] | Missing
+    runs: list[StageRun] | Missing
+    quarantine: list[QuarantineCount] | Missing
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _open(lake: Lakehouse, table: str, needed: Sequence[str]) -> DataFrame | Missing:
+    """The table, or why it cannot be used (absent, unreadable, lacking columns)."""
+    if not lake.exists(table):
+        return Missing(f"{table} does not exist yet")
+    try:
+        df = lake.read(table)
+    except SparksegError as err:
+        return Missing(f"{table} could not be read: {err}")
+    lacking = [c for c in needed if c not in df.columns]
+    if lacking:
+        return Missing(f"{table} lacks column(s) {', '.join(lacking)}")
+    return df
+
+
+def _of_date(df: DataFrame, as_of: dt.date) -> DataFrame:
+    # as_of_date is the partition column of every gold table: the filter prunes files.
+    return df.where(F.col("as_of_date") == F.lit(as_of))
+
+
+def _int(v: Any) -> int | None:
+    return None if v is None else int(v)
+
+
+def _float(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def segments_of(segments: DataFrame | Missing, profiles: DataFrame | Missing, as_of: dt.date
+                ) -> list[Segment] | Missing:
+    """Segments of the as-of: names and sizes from gold/segment_profiles, else counted
+    from gold/segments (needs ``segment_id, segment_name, segment_name_zh, model_version``).
+    """
+    if not isinstance(profiles, Missing):
+        rows = (
+            _of_date(profiles, as_of)
+            .select("segment_id", "name_en", "name_zh", "size", "share", "model_version")
+            .orderBy("segment_id")
+            .collect()
+        )
+        if rows:
+            return [
+                Segment(int(r.segment_id), r.name_en or "", r.name_zh or "", int(r.size or 0),
+                        float(r.share or 0.0), _int(r.model_version))
+                for r in rows
+            ]
+    if isinstance(segments, Missing):
+        return segments if isinstance(profiles, Missing) else Missing(
+            f"no rows for {as_of} in {PROFILES}, and {segments.reason}")
+    counted = (
+        _of_date(segments, as_of)
+        .groupBy("segment_id")
+        .agg(
+            F.count(F.lit(1)).alias("size"),
+            # A segment has one name per model version; max() picks it without a join.
+            F.max("segment_name").alias("name_en"),
+            F.max("segment_name_zh").alias("name_zh"),
+            F.max("model_version").alias("model_version"),
+        )
+        .orderBy("segment_id")
+        .collect()
+    )
+    if not counted:
+        return Missing(f"no rows for {as_of} in {SEGMENTS}")
+    total = sum(int(r["size"]) for r in counted)
+    return [
+        Segment(int(r.segment_id), r.name_en or "", r.name_zh or "", int(r["size"]),
+                int(r["size"]) / total, _int(r.model_version))
+        for r in counted
+    ]
+
+
+def feature_stats_of(stats: DataFrame | Missing, as_of: dt.date) -> list[FeatureStat] | Missing:
+    """Per segment and feature: mean, median, lift_z (feature x segment rows)."""
+    if isinstance(stats, Missing):
+        return stats
+    rows = (
+        _of_date(stats, as_of)
+        .select("segment_id", "feature", "mean", "median", "lift_z")
+        .collect()
+    )
+    if not rows:
+        return Missing(f"no rows for {as_of} in {FEATURE_STATS}")
+    return [
+        FeatureStat(int(r.segment_id), str(r.feature), _float(r["mean"]), _float(r["median"]),
+                    _float(r.lift_z))
+        for r in rows
+    ]
+
+
+def segment_tag_counts(segments: DataFrame, tags: DataFrame) -> DataFrame:
+    """Customers per segment and tag value.
+
+    Needs ``segments``: ``one_id, segment_id`` and ``tags``: ``one_id, tag, value``, both
+    of one as-of. Returns ``segment_id, tag, value, customers`` (one row per segment and
+    tag value: small whatever the number of customers).
+    """
+    return (
+        tags.select("one_id", "tag", "value")
+        .join(segments.select("one_id", "segment_id"), "one_id")
+        .groupBy("segment_id", "tag", "value")
+        .agg(F.countDistinct("one_id").alias("customers"))
+    )
+
+
+def segment_tags_of(
+    segments: DataFrame | Missing, tags: DataFrame | Missing, as_of: dt.date
+) -> list[SegmentTag] | Missing:
+    """Tag values per segment with their share of the segment and lift over the base."""
+    if isinstance(segments, Missing):
+        return segments
+    if isinstance(tags, Missing):
+        return tags
+    seg = _of_date(segments, as_of)
+    sizes = {int(r.segment_id): int(r.n) for r in
+             seg.groupBy("segment_id").agg(F.count(F.lit(1)).alias("n")).collect()}
+    if not sizes:
+        return Missing(f"no rows for {as_of} in {SEGMENTS}")
+    rows = segment_tag_counts(seg, _of_date(tags, as_of)).collect()
+    if not rows:
+        return Missing(f"no tagged customers for {as_of} in {CUSTOMER_TAGS}")
+    base = sum(sizes.values())
+    per_value: dict[tuple[str, str | None], int] = {}
+    for r in rows:
+        key = (str(r.tag), r.value)
+        per_value[key] = per_value.get(key, 0) + int(r.customers)
+    out = []
+    for r in rows:
+        size = sizes.get(int(r.segment_id), 0)
+        if size == 0:
+            continue
+        share = int(r.customers) / size
+        base_share = per_value[(str(r.tag), r.value)] / base
+        out.append(SegmentTag(int(r.segment_id), str(r.tag), r.value, int(r.customers), share,
+                              base_share, share / base_share if base_share else 0.0))
+    return out
+
+
+def migration_of(migration: DataFrame | Missing, as_of: dt.date) -> list[MigrationCell] | Missing:
+    """Customers moved from each segment of the previous as-of to each segment now."""
+    if isinstance(migration, Missing):
+        return migration
+    rows = (
+        _of_date(migration, as_of)
+        .select("prev_as_of_date", "from_segment_id", "to_segment_id", "customers")
+        .collect()
+    )
+    if not rows:
+        return Missing(f"no rows for {as_of} in {MIGRATION} (first as-of, or profile not run)")
+    return [
+        MigrationCell(r.prev_as_of_date, _int(r.from_segment_id), _int(r.to_segment_id),
+                      int(r.customers or 0))
+        for r in rows
+    ]
+
+
+def tag_counts_of(counts: DataFrame | Missing, as_of: dt.date) -> list[TagCount] | Missing:
+    """Customers per tag value now and at the previous as-of (one row per tag value)."""
+    if isinstance(counts, Missing):
+        return counts
+    rows = (
+        _of_date(counts, as_of)
+        .select("tag", "value", "customers", "prev_customers", "change")
+        .collect()
+    )
+    if not rows:
+        return Missing(f"no rows for {as_of} in {TAG_COUNTS}")
+    return [
+        TagCount(str(r.tag), r.value, int(r.customers or 0), _int(r.prev_customers),
+                 _int(r.change))
+        for r in rows
+    ]
+
+
+def audiences_of(members: DataFrame | Missing, as_of: dt.date) -> list[AudienceSize] | Missing:
+    """Customers per audience and group (``target`` / ``control``)."""
+    if isinstance(members, Missing):
+        return members
+    rows = (
+        _of_date(members, as_of)
+        .groupBy("audience", "group")
+        .agg(F.count(F.lit(1)).alias("customers"))
+        .orderBy("audience", "group")
+        .collect()
+    )
+    if not rows:
+        return Missing(f"no rows for {as_of} in {AUDIENCE_MEMBERS}")
+    return [AudienceSize(str(r.audience), str(r.group), int(r.customers)) for r in rows]
+
+
+def evaluation_of(evaluation: DataFrame | Missing, as_of: dt.date) -> list[Evaluation] | Missing:
+    """The latest evaluation up to the as-of of each audience and metric."""
+    if isinstance(evaluation, Missing):
+        return evaluation
+    rows = (
+        evaluation.where(F.col("as_of_date") <= F.lit(as_of))
+        .select(
+            "audience", "as_of_date", "window_start", "window_end", "metric", "target_n",
+            "target_rate", "control_n", "control_rate", "diff", "ci_low", "ci_high",
+        )
+        .collect()
+    )
+    latest: dict[tuple[str, str], Any] = {}
+    for r in rows:
+        key = (str(r.audience), str(r.metric))
+        if key not in latest or r.as_of_date > latest[key].as_of_date:
+            latest[key] = r
+    if not latest:
+        return Missing(f"no campaign evaluated up to {as_of} in {CAMPAIGN_EVALUATION}")
+    return [
+        Evaluation(str(r.audience), r.as_of_date, r.window_start, r.window_end, str(r.metric),
+                   _int(r.target_n), _float(r.target_rate), _int(r.control_n),
+                   _float(r.control_rate), _float(r.diff), _float(r.ci_low), _float(r.ci_high))
+        for _, r in sorted(latest.items())
+    ]
+
+
+def runs_of(runs: DataFrame | Missing, as_of: dt.date) -> list[StageRun] | Missing:
+    """The latest run of each stage for the as-of, in pipeline order where known."""
+    if isinstance(runs, Missing):
+        return runs
+    rows = _of_date(runs, as_of).collect()  # one row per stage run: a handful
+    if not rows:
+        return Missing(f"no stage runs recorded for {as_of} in {OPS_RUNS.name}")
+    by_stage: dict[str, list[Any]] = {}
+    for r in rows:
+        by_stage.setdefault(str(r.stage), []).append(r)
+    order = {name: i for i, name in enumerate(["generate", *STAGES])}
+    out = []
+    for stage, runs_ in by_stage.items():
+        last = max(runs_, key=lambda r: r.started_at or dt.datetime.min)
+        out.append(StageRun(
+            stage, str(last.status), last.started_at, _float(last.seconds),
+            dict(last.input_versions or {}), dict(last.output_versions or {}),
+            dict(last.row_counts or {}), str(last.message or ""), len(runs_),
+        ))
+    return sorted(out, key=lambda s: (order.get(s.stage, len(order)), s.stage))
+
+
+def quarantine_of(quarantine: DataFrame | Missing, as_of: dt.date
+                  ) -> list[QuarantineCount] | Missing:
+    """Rows quarantined at the as-of, per source table and reason (empty: none)."""
+    if isinstance(quarantine, Missing):
+        return quarantine
+    rows = (
+        _of_date(quarantine, as_of)
+        .groupBy("source_table", "reason")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .collect()
+    )
+    return sorted(
+        (QuarantineCount(str(r.source_table), str(r.reason), int(r.n)) for r in rows),
+        key=lambda q: (-q.rows, q.source_table, q.reason),
+    )
+
+
+# --- model metadata --------------------------------------------------------------------
+
+_VERSION_DIR = re.compile(r"^v?(\d+)$")
+
+
+def parse_model_metadata(text: str) -> tuple[str | None, int | None, tuple[KScore, ...]]:
+    """Chosen algorithm, chosen k and the k-selection scores of a model's metadata.json.
+
+    Expected shape (written by ``train``)::
+
+        {"algorithm": "kmeans", "k": 6,
+         "scores": [{"algorithm": "kmeans", "k": 4, "cost": 123.4, "silhouette": 0.41}, ...]}
+
+    Optional per entry: ``eligible`` (passed train's rules), ``min_share`` (smallest
+    segment's share), ``chosen`` (true on the chosen entry, used when the top-level
+    pair is absent). Read defensively: the chosen pair may also sit under ``"chosen"`` /
+    ``"selected"``, the list may be called ``"candidates"`` / ``"k_selection"`` /
+    ``"evaluations"``, the cost may be ``"training_cost"`` / ``"wssse"``; entries that lack
+    ``k`` or hold non-numbers are skipped; unknown keys are ignored.
+    """
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        raise ValueError("metadata.json is not a JSON object")
+    chosen = doc
+    for key in ("chosen", "selected", "best"):
+        if isinstance(doc.get(key), dict):
+            chosen = doc[key]
+            break
+    algorithm = chosen.get("algorithm", doc.get("algorithm"))
+    k = chosen.get("k", doc.get("k"))
+    entries: Any = []
+    for key in ("scores", "candidates", "k_selection", "evaluations", "selection"):
+        if isinstance(doc.get(key), list):
+            entries = doc[key]
+            break
+    scores = []
+    for e in entries:
+        if not isinstance(e, dict) or e.get("k") is None:
+            continue
+        try:
+            cost = next((e[c] for c in ("cost", "training_cost", "wssse") if c in e), None)
+            score = KScore(
+                str(e.get("algorithm") or algorithm or "model"),
+                int(e["k"]),
+                _float(cost),
+                _float(e.get("silhouette")),
+                None if e.get("eligible") is None else bool(e["eligible"]),
+                _float(e.get("min_share")),
+            )
+        except (TypeError, ValueError):
+            continue
+        scores.append(score)
+        if e.get("chosen") is True and k is None:
+            algorithm, k = score.algorithm, score.k
+    return (
+        None if algorithm is None else str(algorithm),
+        None if k is None else int(k),
+        tuple(sorted(scores, key=lambda s: (s.algorithm, s.k))),
+    )
+
+
+def model_of(
+    files: WarehouseFiles, lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
+) -> ModelInfo | Missing:
+    """The metadata of the model that scored the as-of (else the configured/latest one)."""
+    name = cfg.segment.model_name
+    folder = lake.path("models", name)
+    version: int | None = None
+    if not isinstance(segments, Missing):
+        version = max((s.model_version for s in segments if s.model_version is not None),
+                      default=None)
+    if version is None:
+        version = cfg.segment.model_version
+    candidates = {int(m.group(1)): d for d in files.child_dirs(folder)
+                  if (m := _VERSION_DIR.match(d))}
+    if version is None:
+        # The latest complete save: a folder without metadata.json is an interrupted one.
+        complete = [v for v, d in candidates.items()
+                    if files.exists(f"{folder}/{d}/{METADATA_FILE}")]
+        if not complete:
+            return Missing(f"no saved model under {folder}")
+        version = max(complete)
+    path = f"{folder}/{candidates.get(version, str(version))}/{METADATA_FILE}"
+    if not files.exists(path):
+        return Missing(f"no model metadata at {path}")
+    try:
+        algorithm, k, scores = parse_model_metadata(files.read_text(path))
+    except ValueError as err:  # json.JSONDecodeError is a ValueError
+        return Missing(f"unreadable model metadata {path}: {err}")
+    return ModelInfo(name, version, path, algorithm, k, scores)
+
+
+# --- all together ----------------------------------------------------------------------
+
+
+def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData:
+    """Every part of the report for ``as_of``; parts that cannot be built are Missing."""
+    segments_df = _open(lake, SEGMENTS, ["one_id", "segment_id", "segment_name",
+                                         "segment_name_zh", "model_version", "as_of_date"])
+    profiles_df = _open(lake, PROFILES, ["segment_id", "model_version", "size", "share",
+                                         "name_en", "name_zh", "as_of_date"])
+    segments = segments_of(segments_df, profiles_df, as_of)
+    files = WarehouseFiles(lake.spark, lake.root)
+    return ReportData(
+        as_of=as_of,
+        warehouse=lake.root,
+        segments=segments,
+        feature_stats=feature_stats_of(
+            _open(lake, FEATURE_STATS,
+                  ["segment_id", "feature", "mean", "median", "lift_z", "as_of_date"]),
+            as_of),
+        segment_tags=segment_tags_of(
+            segments_df, _open(lake, CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
+            as_of),
+        model=model_of(files, lake, cfg, segments),
+        migration=migration_of(
+            _open(lake, MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
+                                    "customers", "as_of_date"]),
+            as_of),
+        tag_counts=tag_counts_of(
+            _open(lake, TAG_COUNTS,
+                  ["tag", "value", "customers", "prev_customers", "change", "as_of_date"]),
+            as_of),
+        audiences=audiences_of(
+            _open(lake, AUDIENCE_MEMBERS, ["audience", "one_id", "group", "as_of_date"]), as_of),
+        evaluation=evaluation_of(
+            _open(lake, CAMPAIGN_EVALUATION,
+                  ["audience", "as_of_date", "window_start", "window_end", "metric", "target_n",
+                   "target_rate", "control_n", "control_rate", "diff", "ci_low", "ci_high"]),
+            as_of),
+        runs=runs_of(_open(lake, OPS_RUNS.name, OPS_RUNS.columns), as_of),
+        quarantine=quarantine_of(_open(lake, OPS_QUARANTINE.name, OPS_QUARANTINE.columns), as_of),
+    )
