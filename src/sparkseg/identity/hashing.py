@@ -1,0 +1,94 @@
+"""Keyed hashing of personal identifiers (HMAC-SHA256) with Spark built-in functions.
+
+Raw phone numbers (and any other ``identity.pii_id_types``) never leave ``raw/``: ingest
+replaces them by ``HMAC-SHA256(key, value)`` before anything is written. A plain
+SHA-256 would be reversible by enumerating the ~10^10 possible phone numbers; the key
+(from an environment variable, never from the config file) makes that impossible for
+whoever reads the lake without the key.
+
+HMAC is ``H((K' xor opad) || H((K' xor ipad) || m))`` (RFC 2104) where ``K'`` is the key
+padded to the 64-byte SHA-256 block. The two padded keys are derived on the driver;
+Spark evaluates the two SHA-256 passes with ``sha2``/``unhex``/``concat`` on binary, so
+no Python UDF is involved. Note: the padded keys appear as literals in the query plan
+(Spark UI, ``explain``), so access to the Spark UI must be as restricted as the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Sequence
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from sparkseg.errors import ConfigError
+from sparkseg.identity.config import IdentityConfig
+from sparkseg.tables import ID_TYPES
+
+_BLOCK = 64  # SHA-256 block size in bytes
+
+
+def hash_key(cfg: IdentityConfig) -> bytes:
+    """The HMAC key from the environment variable ``cfg.hash_key_env`` (UTF-8 bytes).
+
+    Raises :class:`ConfigError` naming the variable when it is unset or empty, so that a
+    stage fails before it reads any data.
+    """
+    value = os.environ.get(cfg.hash_key_env, "")
+    if not value:
+        raise ConfigError(
+            f"environment variable {cfg.hash_key_env} (identity.hash_key_env) is not set: "
+            "it must hold the secret key for hashing personal identifiers"
+        )
+    return value.encode("utf-8")
+
+
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    if len(key) > _BLOCK:
+        key = hashlib.sha256(key).digest()
+    padded = key.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
+
+
+def hmac_sha256_hex(value: Column, key: bytes) -> Column:
+    """HMAC-SHA256 of a string column's UTF-8 bytes, as 64 lowercase hex characters.
+
+    Null stays null. Equal to ``hmac.new(key, v.encode(), hashlib.sha256).hexdigest()``.
+    """
+    inner_pad, outer_pad = _pads(key)
+    inner = F.unhex(F.sha2(F.concat(F.unhex(F.lit(inner_pad.hex())), value.cast("binary")), 256))
+    return F.sha2(F.concat(F.unhex(F.lit(outer_pad.hex())), inner), 256)
+
+
+def is_personal(id_type: Column, pii_id_types: Iterable[str]) -> Column:
+    """True where an identifier of this type must be hashed.
+
+    Personal types are hashed, and so is anything whose type is null or not a known
+    identifier type (a quarantined row may say ``phone`` instead of ``phone_hash``):
+    only a value whose type is known and not personal is stored as it came.
+    """
+    plain = [t for t in ID_TYPES if t not in set(pii_id_types)]
+    return id_type.isNull() | ~id_type.isin(plain)
+
+
+def with_hashed_identifiers(
+    df: DataFrame,
+    *,
+    pairs: Sequence[tuple[str, str]],
+    key: bytes,
+    pii_id_types: Iterable[str],
+) -> DataFrame:
+    """Replace identifier values by their keyed hash where their type is personal.
+
+    Needs, for each ``(type column, value column)`` in ``pairs``, both columns; replaces
+    the value column in place (same name, same position).
+    """
+    pii = tuple(pii_id_types)
+    replaced = {
+        value_col: F.when(is_personal(F.col(type_col), pii), hmac_sha256_hex(F.col(value_col), key))
+        .otherwise(F.col(value_col))
+        .alias(value_col)
+        for type_col, value_col in pairs
+    }
+    return df.select(*[replaced.get(c, F.col(c)) for c in df.columns])

@@ -1,0 +1,249 @@
+"""Row validation of the raw tables against the contract of DESIGN.md.
+
+Each raw row gets at most one reason code: the first rule it fails, in this order
+(documented in docs/notes/ingest_identity.md; orchestrators and analysts filter on them):
+
+1. ``null_key``               a key column is null or blank
+2. ``null_value:<column>``    a required (non-key) column is null
+3. ``unknown_code:<column>``  a code column holds a value outside the contract's list
+4. ``non_positive_amount``    a transaction amount <= 0
+5. ``future_timestamp`` / ``ancient_timestamp``
+                              event time later than the wall-clock time of the run,
+                              or before ``ingest.earliest_event_date``
+6. ``future_date:<column>`` / ``ancient_date:<column>``
+                              a date after today (UTC), or before its floor
+                              (``earliest_event_date`` for snapshot_date,
+                              ``earliest_customer_date`` for birth_date and open_date)
+7. ``duplicate_key``          a second (third, ...) row with the key of a valid row
+
+Rows later than the as-of date are not bad: a back-fill runs an earlier as-of on data
+that goes past it. Only the wall clock decides what is "in the future".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from sparkseg.errors import DataQualityError
+from sparkseg.ingest.config import IngestConfig
+from sparkseg.tables import (
+    DIRECTIONS,
+    EVENT_CHANNELS,
+    EVENT_TYPES,
+    ID_TYPES,
+    PRODUCT_TYPES,
+    RAW_BALANCES,
+    RAW_CUSTOMERS,
+    RAW_EVENTS,
+    RAW_IDENTITY_LINKS,
+    RAW_TRANSACTIONS,
+    TXN_CATEGORIES,
+    TXN_CHANNELS,
+)
+
+REASON = "reason"
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What the contract requires of one raw table's rows."""
+
+    table: str
+    # Columns that identify a row; a second valid row with the same values is a duplicate.
+    keys: tuple[str, ...]
+    # Non-key columns that must not be null.
+    required: tuple[str, ...] = ()
+    # Code columns and their allowed values (null passes unless the column is required).
+    codes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Money columns that must be > 0.
+    positive: tuple[str, ...] = ()
+    # Event timestamps: not after the run's wall-clock time, not before earliest_event_date.
+    timestamps: tuple[str, ...] = ()
+    # Event dates (floor earliest_event_date) and customer life dates (earliest_customer_date).
+    event_dates: tuple[str, ...] = ()
+    customer_dates: tuple[str, ...] = ()
+
+
+RULES: dict[str, TableRules] = {
+    r.table: r
+    for r in (
+        TableRules(
+            RAW_CUSTOMERS.name,
+            keys=("customer_id",),
+            customer_dates=("birth_date", "open_date"),
+        ),
+        TableRules(
+            RAW_TRANSACTIONS.name,
+            keys=("txn_id",),
+            required=("customer_id", "txn_ts", "amount", "direction", "channel", "category"),
+            codes={
+                "direction": DIRECTIONS,
+                "channel": TXN_CHANNELS,
+                "category": TXN_CATEGORIES,
+                "product_type": PRODUCT_TYPES,
+            },
+            positive=("amount",),
+            timestamps=("txn_ts",),
+        ),
+        TableRules(
+            RAW_BALANCES.name,
+            keys=("customer_id", "product_type", "snapshot_date"),
+            required=("balance",),
+            codes={"product_type": PRODUCT_TYPES},
+            event_dates=("snapshot_date",),
+        ),
+        TableRules(
+            RAW_EVENTS.name,
+            keys=("event_id",),
+            required=("event_ts", "channel", "id_type", "id_value", "event_type"),
+            codes={"channel": EVENT_CHANNELS, "id_type": ID_TYPES, "event_type": EVENT_TYPES},
+            timestamps=("event_ts",),
+        ),
+        TableRules(
+            RAW_IDENTITY_LINKS.name,
+            # An edge is its two ends; the same edge from another source or time is another
+            # observation, so only exact copies of a whole row count as duplicates.
+            keys=("id_type_a", "id_value_a", "id_type_b", "id_value_b"),
+            codes={"id_type_a": ID_TYPES, "id_type_b": ID_TYPES},
+            timestamps=("observed_ts",),
+        ),
+    )
+}
+# Tables whose whole row is the duplicate key (see identity_links above).
+_WHOLE_ROW_KEY = {RAW_IDENTITY_LINKS.name}
+
+
+def _blank(c: Column) -> Column:
+    return c.isNull() | (F.trim(c.cast("string")) == "")
+
+
+def row_reason(rules: TableRules, *, now: dt.datetime, limits: IngestConfig) -> Column:
+    """The first row-level rule (1-6 of the module doc) a row fails, else null."""
+    event_floor = dt.datetime.combine(limits.earliest_event_date, dt.time(), dt.UTC)
+    today = now.astimezone(dt.UTC).date()
+    checks: list[tuple[Column, str]] = [
+        (reduce(operator.or_, [_blank(F.col(k)) for k in rules.keys]), "null_key"),
+    ]
+    checks += [(F.col(c).isNull(), f"null_value:{c}") for c in rules.required]
+    checks += [(~F.col(c).isin(list(v)), f"unknown_code:{c}") for c, v in rules.codes.items()]
+    checks += [(F.col(c) <= 0, "non_positive_amount") for c in rules.positive]
+    for c in rules.timestamps:
+        checks += [(F.col(c) > F.lit(now), "future_timestamp"),
+                   (F.col(c) < F.lit(event_floor), "ancient_timestamp")]
+    dated = [(c, limits.earliest_event_date) for c in rules.event_dates]
+    dated += [(c, limits.earliest_customer_date) for c in rules.customer_dates]
+    for c, floor in dated:
+        checks += [(F.col(c) > F.lit(today), f"future_date:{c}"),
+                   (F.col(c) < F.lit(floor), f"ancient_date:{c}")]
+    # A failed comparison on null is null, so `when` skips it: nulls only fail rules 1-2.
+    return F.coalesce(*[F.when(cond, F.lit(code)) for cond, code in checks])
+
+
+def with_reason(
+    df: DataFrame, rules: TableRules, *, now: dt.datetime, limits: IngestConfig
+) -> DataFrame:
+    """Add ``reason`` (string, null for a clean row): why the row is quarantined.
+
+    Needs the contract columns of ``rules.table``. Among the rows that pass the row
+    rules, rows sharing a key are ordered by all their columns and every one but the
+    first gets ``duplicate_key``: the survivor does not depend on file order or
+    partitioning, so reruns keep the same row. Broken rows never compete for a key, so
+    a broken copy cannot push out a valid one.
+    """
+    keys = df.columns if rules.table in _WHOLE_ROW_KEY else list(rules.keys)
+    flagged = df.withColumn(REASON, row_reason(rules, now=now, limits=limits))
+    order = [F.col(c).asc_nulls_first() for c in df.columns]
+    w = Window.partitionBy(*keys, F.col(REASON).isNull()).orderBy(*order)
+    return flagged.withColumn(
+        REASON,
+        F.when(F.col(REASON).isNull() & (F.row_number().over(w) > 1), F.lit("duplicate_key"))
+        .otherwise(F.col(REASON)),
+    )
+
+
+def keep_valid_rows(flagged: DataFrame) -> DataFrame:
+    """Rows without a reason, without the ``reason`` column."""
+    return flagged.filter(F.col(REASON).isNull()).drop(REASON)
+
+
+def to_quarantine_rows(
+    flagged: DataFrame,
+    *,
+    source_table: str,
+    run_id: str,
+    quarantined_at: dt.datetime,
+    as_of: dt.date,
+) -> DataFrame:
+    """``ops/quarantine`` rows for the flagged rows with a reason.
+
+    Needs the contract columns plus ``reason``; ``row_json`` keeps nulls as ``null`` so
+    the missing value of a ``null_key`` row is visible. Personal identifiers must have
+    been hashed before (the JSON is the row as stored, not as it arrived).
+    """
+    contract = [c for c in flagged.columns if c != REASON]
+    return flagged.filter(F.col(REASON).isNotNull()).select(
+        F.lit(source_table).alias("source_table"),
+        F.col(REASON).alias("reason"),
+        F.to_json(F.struct(*contract), {"ignoreNullFields": "false"}).alias("row_json"),
+        F.lit(run_id).alias("run_id"),
+        F.lit(quarantined_at).alias("quarantined_at"),
+        F.lit(as_of).alias("as_of_date"),
+    )
+
+
+def reason_counts(flagged: Mapping[str, DataFrame]) -> dict[str, dict[str | None, int]]:
+    """Rows per table and reason (None: clean rows), in one Spark job for all tables.
+
+    The result has one row per (table, reason): a few dozen at most, whatever the data size.
+    """
+    per_table = [
+        df.groupBy(REASON).count().select(F.lit(table).alias("table"), REASON, "count")
+        for table, df in flagged.items()
+    ]
+    counts: dict[str, dict[str | None, int]] = {table: {} for table in flagged}
+    for r in reduce(DataFrame.unionByName, per_table).collect():
+        counts[r["table"]][r[REASON]] = int(r["count"])
+    return counts
+
+
+@dataclass(frozen=True)
+class TableQuality:
+    table: str
+    rows: int
+    bad: dict[str, int]
+
+    @property
+    def bad_rows(self) -> int:
+        return sum(self.bad.values())
+
+    @property
+    def bad_share(self) -> float:
+        return self.bad_rows / self.rows if self.rows else 0.0
+
+    def describe(self, top: int = 3) -> str:
+        reasons = sorted(self.bad.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        listed = ", ".join(f"{r}={n}" for r, n in reasons)
+        return f"{self.table}: {self.bad_share:.2%} bad rows ({self.bad_rows} of {self.rows}; {listed})"
+
+
+def table_quality(table: str, counts: Mapping[str | None, int]) -> TableQuality:
+    bad = {r: n for r, n in counts.items() if r is not None}
+    return TableQuality(table, sum(counts.values()), bad)
+
+
+def check_bad_share(quality: list[TableQuality], max_bad_share: float) -> None:
+    """Raise :class:`DataQualityError` (one line) if any table is over the ceiling."""
+    over = [q for q in quality if q.bad_share > max_bad_share]
+    if over:
+        detail = "; ".join(q.describe() for q in over)
+        raise DataQualityError(
+            f"too many bad rows (ingest.max_bad_share {max_bad_share:.2%}): {detail}; "
+            "nothing was written"
+        )

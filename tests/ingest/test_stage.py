@@ -1,0 +1,308 @@
+"""Stage ``ingest`` end to end on tiny raw Delta tables."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg import pipeline
+from sparkseg.config import Config
+from sparkseg.errors import ConfigError, DataQualityError, MissingTableError, SchemaMismatchError
+from sparkseg.ingest.stage import run
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.tables import (
+    OPS_QUARANTINE,
+    OPS_RUNS,
+    RAW_BALANCES,
+    RAW_CUSTOMERS,
+    RAW_EVENTS,
+    RAW_IDENTITY_LINKS,
+    RAW_TABLES,
+    RAW_TRANSACTIONS,
+    SILVER_TABLES,
+    TableSpec,
+    schema,
+)
+from tests.conftest import make_config
+from tests.ingest.data import (
+    AFTER_AS_OF,
+    ANCIENT,
+    AS_OF,
+    FUTURE,
+    PHONES,
+    balance,
+    customer,
+    event,
+    frame,
+    link,
+    txn,
+    write_raw,
+)
+
+
+def keyed(value: str) -> str:
+    key = os.environ["SPARKSEG_HASH_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+# One raw table per contract, each with clean rows and one row per reason.
+RAW: dict[str, list[tuple[Any, ...]]] = {
+    RAW_CUSTOMERS.name: [
+        customer("c1"),
+        customer("c2"),
+        customer("c3"), customer("c3"),                    # exact copy -> duplicate_key
+        customer(None),                                    # null_key
+        customer("  "),                                    # null_key (blank)
+        customer("c4", birth=AS_OF.replace(year=2099)),    # future_date:birth_date
+        customer("c5", opened=AS_OF.replace(year=1899)),   # ancient_date:open_date
+    ],
+    RAW_TRANSACTIONS.name: [
+        txn("t1"),
+        txn("t2", ts=AFTER_AS_OF),                         # after as-of: still valid
+        txn("t3", amount=0),                               # non_positive_amount
+        txn("t4", channel="fax"),                          # unknown_code:channel
+        txn("t5", ts=FUTURE),                              # future_timestamp
+        txn("t6", ts=ANCIENT),                             # ancient_timestamp
+        txn("t7", cust=None),                              # null_value:customer_id
+        txn("t8", product="crypto"),                       # unknown_code:product_type
+        txn("t9", amount=20.0), txn("t9", amount=10.0),    # 20.00 -> duplicate_key
+        txn("t10", channel="fax", amount=-1),              # rule 3 comes before rule 4
+        txn("t11", product=None),                          # product_type may be null
+    ],
+    RAW_BALANCES.name: [
+        balance("c1", "deposit", 100), balance("c1", "deposit", 200),  # 200 -> duplicate_key
+        balance("c1", "gold", 1),                          # unknown_code:product_type
+        balance("c2", "deposit", None),                    # null_value:balance
+        balance("c2", "deposit", 5, None),                 # null_key
+        balance("c2", "loan", -50),                        # negative balance is valid
+    ],
+    RAW_EVENTS.name: [
+        event("e1"),
+        event("e2", id_type="phone_hash", id_value=PHONES[0]),
+        event("e3", id_type="phone", id_value=PHONES[1]),  # unknown_code:id_type
+        event("e4", event_type="dance"),                   # unknown_code:event_type
+        event("e5", channel="fax"),                        # unknown_code:channel
+        event("e6", id_value=None),                        # null_value:id_value
+        event("e7", id_type="phone_hash", id_value=PHONES[2], ts=FUTURE),  # future_timestamp
+    ],
+    RAW_IDENTITY_LINKS.name: [
+        link("customer_id", "c1", "phone_hash", PHONES[0]),
+        link("customer_id", "c1", "phone_hash", PHONES[0]),  # exact copy -> duplicate_key
+        link("customer_id", "c2", "device_id", "d2"),
+        link("customer_id", "c2", "device_id", "d2", source="app"),  # another observation
+        link("customer_id", "c2", "device_id", None),      # null_key
+        link("phone_hash", PHONES[2], "imei", "x9"),        # unknown_code:id_type_b
+    ],
+}
+
+EXPECTED_REASONS = {
+    RAW_CUSTOMERS.name: ["ancient_date:open_date", "duplicate_key", "future_date:birth_date",
+                         "null_key", "null_key"],
+    RAW_TRANSACTIONS.name: ["ancient_timestamp", "duplicate_key", "future_timestamp",
+                            "non_positive_amount", "null_value:customer_id",
+                            "unknown_code:channel", "unknown_code:channel",
+                            "unknown_code:product_type"],
+    RAW_BALANCES.name: ["duplicate_key", "null_key", "null_value:balance",
+                        "unknown_code:product_type"],
+    RAW_EVENTS.name: ["future_timestamp", "null_value:id_value", "unknown_code:channel",
+                      "unknown_code:event_type", "unknown_code:id_type"],
+    RAW_IDENTITY_LINKS.name: ["duplicate_key", "null_key", "unknown_code:id_type_b"],
+}
+
+
+def rows_of(lake: Lakehouse, spec: TableSpec) -> list[tuple[Any, ...]]:
+    return sorted((tuple(r) for r in lake.read(spec).collect()), key=repr)
+
+
+def quarantine_rows(lake: Lakehouse) -> list[tuple[str, str, str]]:
+    df = lake.read(OPS_QUARANTINE).select("source_table", "reason", "row_json")
+    return sorted(tuple(r) for r in df.collect())
+
+
+@dataclass
+class Ingested:
+    lake: Lakehouse
+    silver_first: dict[str, list[tuple[Any, ...]]]
+    silver_second: dict[str, list[tuple[Any, ...]]]
+    quarantine_first: list[tuple[str, str, str]]
+    quarantine_second: list[tuple[str, str, str]]
+    log_text: str
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def ingested(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
+    """The stage run twice on the same raw data (max_bad_share 1: tiny tables are all cases)."""
+    cfg = make_config(tmp_path_factory.mktemp("ingest") / "lake", ingest={"max_bad_share": 1.0})
+    lake = Lakehouse(spark, cfg)
+    write_raw(lake, RAW)
+    handler = _Collect()
+    logger = logging.getLogger("sparkseg")
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    try:
+        pipeline.run_stage(spark, cfg, "ingest", AS_OF)
+        silver_first = {n: rows_of(lake, s) for n, s in SILVER_TABLES.items()}
+        quarantine_first = quarantine_rows(lake)
+        run(spark, cfg, AS_OF)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    yield Ingested(
+        lake,
+        silver_first,
+        {n: rows_of(lake, s) for n, s in SILVER_TABLES.items()},
+        quarantine_first,
+        quarantine_rows(lake),
+        "\n".join(handler.lines),
+    )
+
+
+def test_every_broken_row_is_quarantined_with_its_first_failing_rule(ingested: Ingested) -> None:
+    got: dict[str, list[str]] = {}
+    for table, reason, _ in ingested.quarantine_first:
+        got.setdefault(table, []).append(reason)
+    assert {t: sorted(r) for t, r in got.items()} == EXPECTED_REASONS
+
+
+def test_quarantine_keeps_the_original_row_as_json(ingested: Ingested) -> None:
+    by_reason = {(t, r): json.loads(j) for t, r, j in ingested.quarantine_first}
+    row = by_reason[(RAW_TRANSACTIONS.name, "null_value:customer_id")]
+    assert row["txn_id"] == "t7" and row["customer_id"] is None and row["amount"] == 10.0
+    assert by_reason[(RAW_BALANCES.name, "null_key")]["snapshot_date"] is None
+    q = ingested.lake.read(OPS_QUARANTINE)
+    assert {r["as_of_date"] for r in q.select("as_of_date").collect()} == {AS_OF}
+    assert q.filter(F.col("run_id").isNull() | F.col("quarantined_at").isNull()).count() == 0
+
+
+def test_clean_rows_reach_silver_with_the_as_of_date(ingested: Ingested) -> None:
+    silver = ingested.silver_first
+    assert [r[0] for r in silver[RAW_CUSTOMERS.name]] == ["c1", "c2", "c3"]
+    assert sorted(r[0] for r in silver[RAW_TRANSACTIONS.name]) == ["t1", "t11", "t2", "t9"]
+    assert {r[-1] for rows in silver.values() for r in rows} == {AS_OF}
+    spark = ingested.lake.spark
+    expected = frame(spark, RAW_BALANCES, [balance("c1", "deposit", 100), balance("c2", "loan", -50)])
+    got = ingested.lake.read(SILVER_TABLES[RAW_BALANCES.name]).drop("as_of_date")
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_duplicate_key_keeps_the_smallest_row(ingested: Ingested) -> None:
+    t9 = [r for r in ingested.silver_first[RAW_TRANSACTIONS.name] if r[0] == "t9"]
+    assert [str(r[4]) for r in t9] == ["10.00"]
+    links = ingested.silver_first[RAW_IDENTITY_LINKS.name]
+    # Two observations of c2-d2 from different sources are both kept; the exact copy is not.
+    assert sorted((r[1], r[3], r[4]) for r in links) == [
+        ("c1", keyed(PHONES[0]), "crm"), ("c2", "d2", "app"), ("c2", "d2", "crm"),
+    ]
+
+
+def test_phone_identifiers_are_stored_as_keyed_hashes(ingested: Ingested) -> None:
+    events = {r[0]: r for r in ingested.silver_first[RAW_EVENTS.name]}
+    assert events["e2"][3:5] == ("phone_hash", keyed(PHONES[0]))
+    assert events["e1"][3:5] == ("customer_id", "c1")
+    quarantined = {json.loads(j).get("event_id"): json.loads(j)
+                   for t, _, j in ingested.quarantine_first if t == RAW_EVENTS.name}
+    # Unknown identifier types are hashed too: "phone" may hold a phone number.
+    assert quarantined["e3"]["id_value"] == keyed(PHONES[1])
+    assert quarantined["e7"]["id_value"] == keyed(PHONES[2])
+    bad_link = next(json.loads(j) for t, r, j in ingested.quarantine_first
+                    if r == "unknown_code:id_type_b")
+    assert (bad_link["id_value_a"], bad_link["id_value_b"]) == (keyed(PHONES[2]), keyed("x9"))
+
+
+def test_no_raw_phone_number_reaches_silver_quarantine_or_log(ingested: Ingested) -> None:
+    text = repr(ingested.silver_first) + repr(ingested.quarantine_first) + ingested.log_text
+    assert ingested.log_text  # the stage did log
+    for phone in PHONES:
+        assert phone not in text
+
+
+def test_rerun_of_the_same_date_gives_the_same_rows(ingested: Ingested) -> None:
+    assert ingested.silver_second == ingested.silver_first
+    assert ingested.quarantine_second == ingested.quarantine_first
+
+
+def test_run_is_recorded_with_row_counts(ingested: Ingested) -> None:
+    runs = ingested.lake.read(OPS_RUNS).collect()
+    assert [(r["stage"], r["status"]) for r in runs] == [("ingest", "succeeded")]
+    counts = runs[0]["row_counts"]
+    assert counts["silver/transactions"] == 4
+    assert counts["ops/quarantine"] == sum(len(v) for v in EXPECTED_REASONS.values())
+    assert set(runs[0]["input_versions"]) == {s.name for s in RAW_TABLES}
+
+
+def _written(lake: Lakehouse) -> list[str]:
+    return [s.name for s in [*SILVER_TABLES.values(), OPS_QUARANTINE] if lake.exists(s)]
+
+
+def test_bad_share_above_ceiling_fails_naming_table_share_and_top_reasons(
+    lake: Lakehouse, cfg: Config
+) -> None:
+    write_raw(lake, {
+        RAW_CUSTOMERS.name: [customer("c1")],
+        RAW_TRANSACTIONS.name: [
+            *(txn(f"ok{i}") for i in range(4)),
+            *(txn(f"np{i}", amount=0) for i in range(3)),
+            *(txn(f"ch{i}", channel="fax") for i in range(2)),
+            txn("fu", ts=FUTURE),
+        ],
+    })
+    with pytest.raises(DataQualityError) as err:
+        run(lake.spark, cfg, AS_OF)
+    message = str(err.value)
+    assert "\n" not in message
+    assert ("raw/transactions: 60.00% bad rows (6 of 10; non_positive_amount=3, "
+            "unknown_code:channel=2, future_timestamp=1)") in message
+    assert "raw/customers" not in message
+    assert _written(lake) == []
+
+
+def test_missing_column_fails_before_any_data_is_read(lake: Lakehouse, cfg: Config) -> None:
+    # Transactions would breach the ceiling: the schema check comes first.
+    write_raw(lake, {RAW_TRANSACTIONS.name: [txn("np", amount=0)]}, skip=(RAW_EVENTS.name,))
+    no_event_type = TableSpec(
+        RAW_EVENTS.name, schema(*[(f.name, f.dataType) for f in RAW_EVENTS.schema.fields
+                                  if f.name != "event_type"]),
+    )
+    lake.write(lake.spark.createDataFrame([], no_event_type.schema), no_event_type, mode="overwrite")
+    with pytest.raises(SchemaMismatchError, match=r"raw/events: missing column\(s\) event_type"):
+        run(lake.spark, cfg, AS_OF)
+    assert _written(lake) == []
+
+
+def test_missing_raw_table_is_a_named_error(lake: Lakehouse, cfg: Config) -> None:
+    write_raw(lake, {})
+    Path(lake.uri(RAW_BALANCES), "_delta_log").rename(Path(lake.uri(RAW_BALANCES), "gone"))
+    with pytest.raises(MissingTableError, match="raw/balances"):
+        run(lake.spark, cfg, AS_OF)
+    assert _written(lake) == []
+
+
+def test_missing_hash_key_fails_before_reading(
+    lake: Lakehouse, cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPARKSEG_HASH_KEY", "")
+    # No raw table exists: the key is checked first, so the error is about the key.
+    with pytest.raises(ConfigError, match="SPARKSEG_HASH_KEY"):
+        run(lake.spark, cfg, AS_OF)
