@@ -8,6 +8,10 @@ from sparkseg._model import Section
 
 
 class FeaturesConfig(Section):
+    # Lifecycle flags: tenure (days since open_date) below these marks the customer.
     honeymoon_days: int = Field(90, ge=1)
     new_customer_days: int = Field(180, ge=1)
-    dictionary: str = "conf/features.yaml"
+    # The feature dictionary; relative paths resolve against the config file's folder.
+    dictionary: str = "features.yaml"
+    # Merchant category codes of child-related spending (clothing, toys, schools, tutoring).
+    child_mcc: tuple[str, ...] = ("5641", "5945", "8211", "8220", "8299")
