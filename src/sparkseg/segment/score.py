@@ -1,0 +1,141 @@
+"""Stage ``score``: assign every customer of an as-of to a segment; write the migration.
+
+Loads the pinned (or latest) model, applies its pipeline to the whole as-of partition
+of ``silver/customer_features`` on the executors, maps cluster numbers to the model's
+stable segment ids and names, and writes ``gold/segments``. Then compares with the
+latest earlier as-of in ``gold/segments`` and writes ``gold/segment_migration``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+
+from pyspark.ml import PipelineModel
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg.config import Config
+from sparkseg.errors import MissingTableError
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.segment import preprocess
+from sparkseg.segment.model_store import ModelMetadata, ModelStore
+from sparkseg.segment.selection import CLUSTER_COL
+from sparkseg.segment.tables import CUSTOMER_FEATURES_NAME, SEGMENT_MIGRATION, SEGMENTS
+
+log = logging.getLogger(__name__)
+
+
+def _lookup(mapping: dict[int, Column], key: Column) -> Column:
+    """``mapping[key]`` as a literal map expression (k entries, evaluated on executors)."""
+    return F.element_at(
+        F.create_map(*itertools.chain.from_iterable((F.lit(k), v) for k, v in mapping.items())),
+        key,
+    )
+
+
+def with_segments(
+    df: DataFrame, *, model: PipelineModel, meta: ModelMetadata, as_of: dt.date
+) -> DataFrame:
+    """Score ``df`` with ``model``: one row per input row, in the SEGMENTS layout.
+
+    Needs ``one_id`` and the model's feature columns. ``distance`` is the Euclidean
+    distance to the assigned cluster's centre in the model's standardized, weighted
+    space (the space the clusters were fitted in).
+    """
+    centres = model.stages[-1].clusterCenters()
+    by_cluster = meta.segment_of_cluster()
+    missing = [c for c in range(len(centres)) if c not in by_cluster]
+    if missing:
+        raise ValueError(f"model {meta.model_name} v{meta.version}: no segment for clusters {missing}")
+    cluster = F.col(CLUSTER_COL)
+    centre = _lookup(
+        {c: F.array(*(F.lit(float(x)) for x in centres[c])) for c in range(len(centres))}, cluster
+    )
+    squared = F.zip_with(
+        vector_to_array(F.col(preprocess.VECTOR_COL)), centre, lambda a, b: (a - b) * (a - b)
+    )
+    distance = F.sqrt(F.aggregate(squared, F.lit(0.0), lambda acc, x: acc + x))
+    info = {c: by_cluster[c] for c in range(len(centres))}
+    return model.transform(df).select(
+        F.col("one_id"),
+        _lookup({c: F.lit(s.segment_id) for c, s in info.items()}, cluster).cast("int").alias("segment_id"),
+        _lookup({c: F.lit(s.name_en) for c, s in info.items()}, cluster).alias("segment_name"),
+        _lookup({c: F.lit(s.name_zh) for c, s in info.items()}, cluster).alias("segment_name_zh"),
+        distance.alias("distance"),
+        F.lit(meta.version).cast("int").alias("model_version"),
+        F.lit(as_of).cast("date").alias("as_of_date"),
+    )
+
+
+def segment_migration(
+    previous: DataFrame | None,
+    current: DataFrame,
+    *,
+    as_of: dt.date,
+    prev_as_of: dt.date | None,
+) -> DataFrame:
+    """Customers per (from segment, to segment) between two as-ofs (SEGMENT_MIGRATION).
+
+    Needs ``one_id, segment_id`` in both. Full outer join on ``one_id``: a null
+    ``from_segment_id`` is a customer new since ``prev_as_of`` (every customer when
+    there is no earlier as-of), a null ``to_segment_id`` one who is gone.
+    """
+    cur = current.select("one_id", F.col("segment_id").alias("to_segment_id"))
+    if previous is None:
+        joined = cur.withColumn("from_segment_id", F.lit(None).cast("int"))
+    else:
+        prev = previous.select("one_id", F.col("segment_id").alias("from_segment_id"))
+        joined = prev.join(cur, "one_id", "full_outer")
+    return joined.groupBy("from_segment_id", "to_segment_id").agg(
+        F.count(F.lit(1)).alias("customers")
+    ).select(
+        F.lit(as_of).cast("date").alias("as_of_date"),
+        F.lit(prev_as_of).cast("date").alias("prev_as_of_date"),
+        F.col("from_segment_id").cast("int"),
+        F.col("to_segment_id").cast("int"),
+        F.col("customers").cast("long"),
+    )
+
+
+def previous_as_of(lake: Lakehouse, as_of: dt.date) -> dt.date | None:
+    """The latest ``as_of_date`` before ``as_of`` in gold/segments (None if none)."""
+    if not lake.exists(SEGMENTS):
+        return None
+    row = (
+        lake.read(SEGMENTS)
+        .where(F.col("as_of_date") < F.lit(as_of))
+        .agg(F.max("as_of_date").alias("d"))
+        .first()
+    )
+    return None if row is None else row["d"]
+
+
+def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    seg = cfg.segment
+    lake = Lakehouse(spark, cfg)
+    store = ModelStore(lake, seg.model_name)
+    version = store.resolve(seg.model_version)
+    meta = store.load_metadata(version)
+    model = store.load_pipeline(version)
+    features = lake.read(CUSTOMER_FEATURES_NAME, partitions={"as_of_date": as_of})
+    preprocess.check_feature_columns(features.schema, meta.features, CUSTOMER_FEATURES_NAME)
+    # Checked before writing: an empty result would wipe the date's existing segments.
+    if features.isEmpty():
+        raise MissingTableError(
+            CUSTOMER_FEATURES_NAME, lake.uri(CUSTOMER_FEATURES_NAME),
+            f"no rows for as_of_date {as_of}; run `sparkseg features` first",
+        )
+    segments = features.transform(with_segments, model=model, meta=meta, as_of=as_of)
+    result = lake.write(
+        segments, SEGMENTS, mode="overwrite_partitions", replace={"as_of_date": as_of}
+    )
+    log.info("score: %d customers scored with %s v%d", result.rows, seg.model_name, version)
+
+    prev_date = previous_as_of(lake, as_of)
+    current = lake.read(SEGMENTS, partitions={"as_of_date": as_of})
+    previous = lake.read(SEGMENTS, partitions={"as_of_date": prev_date}) if prev_date else None
+    migration = segment_migration(previous, current, as_of=as_of, prev_as_of=prev_date)
+    lake.write(migration, SEGMENT_MIGRATION, mode="overwrite_partitions", replace={"as_of_date": as_of})

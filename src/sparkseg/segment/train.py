@@ -1,0 +1,288 @@
+"""Stage ``train``: fit the segmentation model on a sample of one as-of's features.
+
+Reads ``silver/customer_features`` (the as-of partition), keeps a hash-chosen sample
+(``sample_fraction`` with a ``sample_max_rows`` cap), fits the preprocessing pipeline,
+fits every (algorithm, k) candidate, chooses one (:mod:`sparkseg.segment.selection`),
+aligns its clusters with the previous model's segment ids (:mod:`sparkseg.segment.align`),
+names the segments (:mod:`sparkseg.segment.naming`) and saves the next model version
+(:mod:`sparkseg.segment.model_store`). Only per-cluster aggregates reach the driver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyspark
+from pyspark.ml import PipelineModel
+from pyspark.ml.feature import ImputerModel
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg.config import Config
+from sparkseg.errors import DataQualityError, MissingTableError
+from sparkseg.lakehouse import Lakehouse, ledger
+from sparkseg.segment import align, naming, preprocess, selection
+from sparkseg.segment.config import ClusterFeature, SegmentConfig
+from sparkseg.segment.model_store import (
+    CandidateScore,
+    ModelMetadata,
+    ModelStore,
+    SegmentInfo,
+)
+from sparkseg.segment.tables import CUSTOMER_FEATURES_NAME
+
+log = logging.getLogger(__name__)
+
+ID_COL = "one_id"
+# Uniform [0, 1) per customer from a seeded hash: the sample (and the silhouette subset
+# inside it) depends only on the customer id and the seed, not on file layout or
+# partitioning, so a rerun trains on exactly the same customers.
+SAMPLE_U_COL = "_seg_u"
+_HASH_SPAN = 1 << 53
+
+
+def sample_uniform(seed: int, id_col: str = ID_COL) -> Column:
+    """A deterministic uniform [0, 1) value per id (seeded xxhash64)."""
+    h = F.pmod(F.xxhash64(F.lit(seed), F.col(id_col)), F.lit(_HASH_SPAN))
+    return h.cast("double") / float(_HASH_SPAN)
+
+
+def sample_share(population: int, *, fraction: float, max_rows: int) -> float:
+    """Share of customers to keep: ``fraction``, lowered so the cap holds.
+
+    The sample is a Bernoulli draw (no global sort or limit, which would funnel the
+    sample through one task), so the share aims at m rows with m + 4 sqrt(m) = cap:
+    the cap is exceeded with probability below 1 in 30 000.
+    """
+    if population <= 0:
+        return fraction
+    target = (math.sqrt(4.0 + max_rows) - 2.0) ** 2
+    return min(fraction, target / population) if population > max_rows else fraction
+
+
+def keep_training_sample(df: DataFrame, *, share: float, seed: int) -> DataFrame:
+    """Rows whose seeded hash falls below ``share``. Needs ``one_id``; adds ``_seg_u``."""
+    return df.withColumn(SAMPLE_U_COL, sample_uniform(seed)).where(F.col(SAMPLE_U_COL) < share)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Per-cluster sizes and means, population mean and std, of the imputed raw features."""
+
+    sizes: dict[int, int]
+    means: dict[int, dict[str, float]]
+    pop_mean: dict[str, float]
+    pop_std: dict[str, float]
+
+    def lifts(self) -> dict[int, dict[str, float | None]]:
+        return {
+            c: {
+                f: (m[f] - self.pop_mean[f]) / self.pop_std[f] if self.pop_std[f] > 0 else None
+                for f in m
+            }
+            for c, m in self.means.items()
+        }
+
+
+def cluster_moments(labelled: DataFrame, features: Sequence[str]) -> Moments:
+    """Cluster sizes and means plus population mean/std, in one pass (a rollup).
+
+    Needs ``_seg_cluster`` and ``_seg_imp_<feature>``; collects k + 1 rows.
+    """
+    aggs = [F.count(F.lit(1)).alias("n")]
+    for i, f in enumerate(features):
+        col = F.col(preprocess.imputed_col(f))
+        aggs += [F.avg(col).alias(f"m{i}"), F.stddev_pop(col).alias(f"s{i}")]
+    rows = (
+        labelled.rollup(selection.CLUSTER_COL)
+        .agg(*aggs, F.grouping(selection.CLUSTER_COL).alias("total"))
+        .collect()
+    )
+    sizes, means = {}, {}
+    pop_mean: dict[str, float] = {}
+    pop_std: dict[str, float] = {}
+    for r in rows:
+        if r["total"]:
+            pop_mean = {f: float(r[f"m{i}"]) for i, f in enumerate(features)}
+            pop_std = {f: float(r[f"s{i}"] or 0.0) for i, f in enumerate(features)}
+        else:
+            c = int(r[selection.CLUSTER_COL])
+            sizes[c] = int(r["n"])
+            means[c] = {f: float(r[f"m{i}"]) for i, f in enumerate(features)}
+    return Moments(sizes, means, pop_mean, pop_std)
+
+
+def imputation_values(prep: PipelineModel, features: Sequence[ClusterFeature]) -> dict[str, float]:
+    """The value each feature's nulls become (configured fills, learned medians/means)."""
+    values = {
+        f.name: 0.0 if f.impute == "zero" else float(f.fill)
+        for f in features
+        if f.impute in ("zero", "constant")
+    }
+    for stage in prep.stages:
+        if isinstance(stage, ImputerModel):
+            row = stage.surrogateDF.first()  # one row: the learned statistic per input column
+            assert row is not None
+            for col_in, col_out in zip(stage.getInputCols(), stage.getOutputCols(), strict=True):
+                for f in features:
+                    if preprocess.imputed_col(f.name) == col_out:
+                        values[f.name] = float(row[col_in])
+    return values
+
+
+@dataclass
+class TrainedModel:
+    pipeline: PipelineModel
+    scores: list[CandidateScore]
+    chosen: selection.Candidate
+    rule_satisfied: bool
+    moments: Moments
+    training_rows: int
+    impute_values: dict[str, float]
+
+
+def fit_segmentation(sample: DataFrame, cfg: SegmentConfig, *, share: float = 1.0) -> TrainedModel:
+    """Fit preprocessing and every candidate on ``sample``; keep the chosen one.
+
+    ``sample`` needs ``_seg_u`` (from :func:`keep_training_sample` with ``share``) and
+    the feature columns. Returns the full pipeline (preprocessing + clustering).
+    """
+    names = cfg.feature_names
+    prep = preprocess.build_preprocessing(cfg.features).fit(sample)
+    # Cache only the vector (and the hash, to pick the silhouette subset): every candidate
+    # fit passes over it up to max_iter times, plus its cluster sizes and silhouette;
+    # without the cache each pass would re-read and re-preprocess the Parquet files.
+    vectors = prep.transform(sample).select(SAMPLE_U_COL, preprocess.VECTOR_COL).cache()
+    try:
+        n_rows = vectors.count()
+        if n_rows < 2:
+            raise DataQualityError(
+                f"train: only {n_rows} customer(s) in the training sample; need at least 2"
+            )
+        # u is uniform below `share` in the sample, so a lower threshold picks a uniform
+        # subset of about silhouette_sample_rows rows.
+        sil_rows = vectors.where(
+            F.col(SAMPLE_U_COL) < share * min(1.0, cfg.silhouette_sample_rows / n_rows)
+        )
+        candidates = selection.fit_candidates(vectors, sil_rows, cfg, n_rows=n_rows)
+    finally:
+        vectors.unpersist()
+    if not candidates:
+        raise DataQualityError(
+            f"train: no candidate could be fitted (k {cfg.k_min}..{cfg.k_max}, {n_rows} rows)"
+        )
+    idx, satisfied = selection.choose(
+        [c.score for c in candidates], rule=cfg.choice_rule, algorithms=cfg.algorithms
+    )
+    if not satisfied:
+        log.warning(
+            "train: no candidate has every cluster >= %.1f%% of the sample; choosing among all",
+            100 * cfg.min_segment_share,
+        )
+    chosen = candidates[idx]
+    scores = [
+        c.score.model_copy(update={"chosen": i == idx}) for i, c in enumerate(candidates)
+    ]
+    full = PipelineModel(stages=[*prep.stages, chosen.model])
+    moments = cluster_moments(full.transform(sample), names)
+    return TrainedModel(
+        pipeline=full, scores=scores, chosen=chosen, rule_satisfied=satisfied, moments=moments,
+        training_rows=n_rows, impute_values=imputation_values(prep, cfg.features),
+    )
+
+
+def segment_infos(
+    trained: TrainedModel, previous: ModelMetadata | None, cfg: SegmentConfig
+) -> tuple[list[SegmentInfo], int]:
+    """Segment id, name and centroid of each cluster; and the lineage's highest id."""
+    m = trained.moments
+    next_id = (previous.max_segment_id + 1) if previous else 1
+    ids = align.assign_segment_ids(
+        m.means, m.sizes, previous.centroids_by_segment() if previous else None, m.pop_std,
+        threshold=cfg.match_threshold, next_id=next_id,
+    )
+    lifts = m.lifts()
+    names = naming.name_segments(
+        {ids[c].segment_id: lifts[c] for c in m.means},
+        max_phrases=cfg.name_max_phrases, min_lift=cfg.name_min_lift,
+    )
+    total = sum(m.sizes.values())
+    infos = []
+    for c in sorted(m.means):
+        a = ids[c]
+        infos.append(
+            SegmentInfo(
+                cluster=c, segment_id=a.segment_id, size=m.sizes[c], share=m.sizes[c] / total,
+                centroid=m.means[c], lifts=lifts[c], name_en=names[a.segment_id].en,
+                name_zh=names[a.segment_id].zh, matched=a.matched, match_distance=a.distance,
+            )
+        )
+    max_id = max([next_id - 1, *(s.segment_id for s in infos)])
+    return infos, max_id
+
+
+def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    seg = cfg.segment
+    lake = Lakehouse(spark, cfg)
+    store = ModelStore(lake, seg.model_name)
+    features = lake.read(CUSTOMER_FEATURES_NAME, partitions={"as_of_date": as_of})
+    preprocess.check_feature_columns(
+        features.schema, [*seg.feature_names], CUSTOMER_FEATURES_NAME
+    )
+    population = features.count()
+    if population == 0:
+        raise MissingTableError(
+            CUSTOMER_FEATURES_NAME, lake.uri(CUSTOMER_FEATURES_NAME),
+            f"no rows for as_of_date {as_of}; run `sparkseg features` first",
+        )
+    share = sample_share(population, fraction=seg.sample_fraction, max_rows=seg.sample_max_rows)
+    sample = features.select(ID_COL, *seg.feature_names).transform(
+        keep_training_sample, share=share, seed=seg.seed
+    )
+    log.info("train: %d customers, sampling %.4f of them", population, share)
+    trained = fit_segmentation(sample, seg, share=share)
+
+    previous_version = store.latest()
+    previous = store.load_metadata(previous_version) if previous_version is not None else None
+    infos, max_id = segment_infos(trained, previous, seg)
+    led = ledger.current()
+    chosen = trained.chosen.score
+    meta = ModelMetadata(
+        model_name=seg.model_name,
+        version=store.next_version(),
+        created_at=dt.datetime.now(dt.UTC),
+        as_of_date=as_of,
+        algorithm=chosen.algorithm,
+        k=len(infos),
+        seed=seg.seed,
+        max_iter=seg.max_iter,
+        kmeans_solver=seg.kmeans_solver,
+        features=seg.feature_names,
+        preprocessing=preprocess.describe(seg.features),
+        impute_values=trained.impute_values,
+        choice_rule=seg.choice_rule,
+        min_segment_share=seg.min_segment_share,
+        rule_satisfied=trained.rule_satisfied,
+        scores=trained.scores,
+        input_versions=dict(led.inputs) if led else {},
+        training_rows=trained.training_rows,
+        population={
+            f: {"mean": trained.moments.pop_mean[f], "std": trained.moments.pop_std[f]}
+            for f in seg.feature_names
+        },
+        segments=infos,
+        previous_version=previous_version,
+        match_threshold=seg.match_threshold,
+        max_segment_id=max_id,
+        spark_version=pyspark.__version__,
+    )
+    path = store.save(trained.pipeline, meta)
+    log.info(
+        "train: saved %s v%d (%s, k=%d, %d training rows) at %s; segments: %s",
+        seg.model_name, meta.version, meta.algorithm, meta.k, meta.training_rows, path,
+        "; ".join(f"{s.segment_id}={s.name_en}" for s in infos),
+    )
