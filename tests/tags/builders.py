@@ -1,0 +1,81 @@
+"""Hand-built input rows for tag and audience tests: neutral defaults plus overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from sparkseg.tables import TableSpec
+from sparkseg.tags.inputs import CONTRACT_FEATURES, SEGMENT_COLUMNS
+
+AS_OF = dt.date(2026, 6, 30)
+
+FEATURES_SPEC = TableSpec(
+    "silver/customer_features",
+    T.StructType([T.StructField(n, t, True) for n, t in CONTRACT_FEATURES]),
+    ("as_of_date",),
+)
+SEGMENTS_SPEC = TableSpec(
+    "gold/segments",
+    T.StructType(
+        [
+            T.StructField("one_id", T.StringType()),
+            *(T.StructField(n, t) for n, t in SEGMENT_COLUMNS),
+            T.StructField("as_of_date", T.DateType()),
+        ]
+    ),
+    ("as_of_date",),
+)
+INPUT_SCHEMA = T.StructType(
+    [*FEATURES_SPEC.schema.fields, *(T.StructField(n, t) for n, t in SEGMENT_COLUMNS)]
+)
+
+# A 45-year-old, moderately active mass customer in segment 2 who earns no flag tag.
+_NEUTRAL: dict[str, Any] = {
+    "age": 45,
+    "aum": 10000.0,
+    "total_balance": 10000.0,
+    "txn_count_30d": 5,
+    "txn_count_90d": 15,
+    "txn_count_prev_30_120d": 15,
+    "txn_trend_ratio": 1.0,
+    "event_count_90d": 4,
+    "segment_id": 2,
+    "segment_name": "steady_savers",
+}
+
+
+def _default(dtype: T.DataType) -> Any:
+    if isinstance(dtype, T.IntegerType | T.LongType):
+        return 0
+    if isinstance(dtype, T.DoubleType):
+        return 0.0
+    return None
+
+
+def input_row(one_id: str, as_of: dt.date = AS_OF, **overrides: Any) -> tuple[Any, ...]:
+    """One features-and-segments row; unknown override names are a test bug."""
+    unknown = set(overrides) - set(INPUT_SCHEMA.fieldNames())
+    assert not unknown, unknown
+    values = {f.name: _default(f.dataType) for f in INPUT_SCHEMA.fields}
+    values.update(_NEUTRAL)
+    values.update({"one_id": one_id, "customer_id": one_id, "as_of_date": as_of})
+    # Recency and first-purchase day counts are null when nothing happened.
+    values.update(
+        days_since_first_wealth_purchase=None, days_since_last_event=None, aum_cv_12m=None
+    )
+    values.update(overrides)
+    return tuple(values[f.name] for f in INPUT_SCHEMA.fields)
+
+
+def input_frame(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
+    return spark.createDataFrame(rows, INPUT_SCHEMA)
+
+
+def split_inputs(df: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(features, segments) tables from an input frame."""
+    seg_cols = ["one_id", *(n for n, _ in SEGMENT_COLUMNS), "as_of_date"]
+    return df.select(*FEATURES_SPEC.columns), df.select(*seg_cols)
