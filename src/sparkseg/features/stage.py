@@ -23,20 +23,30 @@ from sparkseg.features.events import event_features, events_with_customer
 from sparkseg.features.tables import CUSTOMER_FEATURES
 from sparkseg.features.transactions import transaction_features
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.tables import SILVER_TABLES, S, check_columns, schema
+from sparkseg.tables import (
+    RAW_BALANCES,
+    RAW_CUSTOMERS,
+    RAW_EVENTS,
+    RAW_TRANSACTIONS,
+    SILVER_TABLES,
+    TableSpec,
+)
 
 log = logging.getLogger(__name__)
 
-IDENTITY_MAP_NAME = "silver/identity_map"
-# The identity map columns this stage relies on (the full contract belongs to the
-# identity stage, sparkseg.identity.tables.IDENTITY_MAP; extra columns are fine here).
-IDENTITY_MAP_NEEDS = schema(("id_type", S), ("id_value", S), ("customer_id", S))
+
+def _silver(raw: TableSpec) -> TableSpec:
+    """The silver copy's spec of a raw table (SILVER_TABLES is keyed by the raw name)."""
+    return SILVER_TABLES[raw.name]
 
 
 def _read_identity_map(lake: Lakehouse, as_of: dt.date) -> DataFrame:
-    ids = lake.read(IDENTITY_MAP_NAME, partitions={"as_of_date": as_of})
-    check_columns(ids.schema, IDENTITY_MAP_NEEDS, IDENTITY_MAP_NAME, allow_extra=True)
-    return ids.select(*IDENTITY_MAP_NEEDS.fieldNames())
+    # Imported here: the identity stage owns the spec, and importing this module (e.g. for
+    # its pure build_features) should not depend on that stage's package.
+    from sparkseg.identity.tables import IDENTITY_MAP
+
+    ids = lake.read(IDENTITY_MAP, partitions={"as_of_date": as_of})
+    return ids.select("id_type", "id_value", "customer_id")
 
 
 def build_features(
@@ -73,18 +83,19 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
-    customers = lake.read(SILVER_TABLES["silver/customers"], partitions=part)
+    customers_spec = _silver(RAW_CUSTOMERS)
+    customers = lake.read(customers_spec, partitions=part)
     if customers.isEmpty():
         raise MissingTableError(
-            "silver/customers",
-            lake.uri("silver/customers"),
+            customers_spec.name,
+            lake.uri(customers_spec),
             hint=f"no rows for as_of_date={as_of.isoformat()}; run ingest for this date first",
         )
     features = build_features(
         customers,
-        lake.read(SILVER_TABLES["silver/transactions"], partitions=part),
-        lake.read(SILVER_TABLES["silver/balances"], partitions=part),
-        lake.read(SILVER_TABLES["silver/events"], partitions=part),
+        lake.read(_silver(RAW_TRANSACTIONS), partitions=part),
+        lake.read(_silver(RAW_BALANCES), partitions=part),
+        lake.read(_silver(RAW_EVENTS), partitions=part),
         _read_identity_map(lake, as_of),
         cfg=cfg,
         as_of=as_of,
