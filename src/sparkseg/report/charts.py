@@ -329,7 +329,7 @@ def migration_chart(cells: Sequence[MigrationCell], segments: Sequence[Segment])
         ax.spines[:].set_visible(False)
         ax.set_title("Segment migration (colour: share of the previous segment)")
 
-    side = 2.5 + 0.75 * len(rows)
+    side = 2.2 + 0.5 * len(rows)
     return _draw("chart-migration", "Customers moving between segments", min(side + 2, 14),
                  min(side, 12), paint)
 

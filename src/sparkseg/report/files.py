@@ -22,8 +22,10 @@ class WarehouseFiles:
         self._jvm = jvm
         conf = spark.sparkContext._jsc.hadoopConfiguration()
         fs = jvm.org.apache.hadoop.fs.Path(any_path).getFileSystem(conf)
-        # The checksummed local filesystem would leave a .crc file next to the report.
-        if fs.getClass().getName() == "org.apache.hadoop.fs.LocalFileSystem":
+        # The checksummed local filesystem (LocalFileSystem and subclasses such as Hive's
+        # ProxyLocalFileSystem) would leave a .crc file next to the report.
+        checksummed = jvm.java.lang.Class.forName("org.apache.hadoop.fs.ChecksumFileSystem")
+        if checksummed.isInstance(fs):
             fs = fs.getRawFileSystem()
         self._fs = fs
 

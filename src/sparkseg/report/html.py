@@ -27,6 +27,8 @@ from sparkseg.report.data import (
 )
 from sparkseg.tables import SILVER_TABLES
 
+_SILVER_COPIES = frozenset(spec.name for spec in SILVER_TABLES.values())
+
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
     "img-src data:; font-src data:"
@@ -173,7 +175,11 @@ class Raw(str):
 
 
 def _cell(value: Any) -> str:
-    return str(value) if isinstance(value, Raw) else esc(value)
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return esc(value)
 
 
 def not_available(what: str, missing: Missing) -> str:
@@ -433,7 +439,7 @@ def data_quality(data: ReportData) -> str:
         for r in runs:
             for t, n in sorted(r.row_counts.items()):
                 bad = (quarantined.get(t.rsplit("/", 1)[-1], 0)
-                       if quarantined is not None and t in SILVER_TABLES else None)
+                       if quarantined is not None and t in _SILVER_COPIES else None)
                 rows.append([r.stage, t, n, num(bad),
                              pct(bad / (n + bad) if bad is not None and n + bad else None)])
         if rows:
