@@ -159,12 +159,20 @@ def test_identifiers_skip_string_literals_and_keep_backticked_names() -> None:
 
 
 def test_feature_dictionary_names_the_columns_rules_may_use(tmp_path: Path) -> None:
+    def doc(name: str, type_: str) -> dict[str, str]:
+        return {"name": name, "type": type_, "unit": "count", "window": "none", "description": name}
+
     (tmp_path / "features.yaml").write_text(
-        yaml.safe_dump([{"name": "aum", "type": "double"}, {"name": "new_score"}]), encoding="utf-8"
+        yaml.safe_dump(
+            {"table": "silver/customer_features",
+             "features": [doc("one_id", "string"), doc("aum", "double"), doc("new_score", "long")]}
+        ),
+        encoding="utf-8",
     )
     cfg = make_config(tmp_path / "lake", features={"dictionary": str(tmp_path / "features.yaml")})
-    names = [n for n, _ in feature_columns(cfg)]
-    assert names == ["one_id", "customer_id", "as_of_date", "aum", "new_score"]
+    assert [(n, t.simpleString()) for n, t in feature_columns(cfg)] == [
+        ("one_id", "string"), ("aum", "double"), ("new_score", "bigint"),
+    ]
 
 
 def test_without_dictionary_the_contract_columns_are_used(tmp_path: Path) -> None:
