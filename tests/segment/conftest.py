@@ -47,8 +47,8 @@ def blob_rows(per_group: int = 60, seed: int = 0, as_of: dt.date = AS_OF) -> lis
             log_txn = (4.0 if name == "busy" else 1.5) + 0.2 * rng.standard_normal()
             age = (70.0 if name == "senior" else 35.0) + 3.0 * rng.standard_normal()
             rows.append(
-                (f"{name}-{i:03d}", float(np.exp(log_aum)), int(round(np.exp(log_txn))),
-                 int(round(age)), as_of, g)
+                (f"{name}-{i:03d}", float(np.exp(log_aum)), round(np.exp(log_txn)),
+                 round(age), as_of, g)
             )
     return rows
 

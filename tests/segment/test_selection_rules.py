@@ -58,5 +58,5 @@ def test_config_rejects_inverted_k_range_and_duplicate_features() -> None:
         config_from_mapping(
             {"warehouse": "/tmp/x", "segment": {"features": [{"name": "aum"}, {"name": "aum"}]}}
         )
-    with pytest.raises(ConfigError, match="segment.algorithms"):
+    with pytest.raises(ConfigError, match=r"segment\.algorithms"):
         config_from_mapping({"warehouse": "/tmp/x", "segment": {"algorithms": ["dbscan"]}})

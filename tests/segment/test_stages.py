@@ -96,7 +96,7 @@ def test_segments_carry_the_model_names_version_and_a_distance(run: Run) -> None
         assert (name, name_zh) == names[segment_id]
         assert version == 1 and day == D1
         assert 0.0 <= distance < 1.5  # blobs are tight in the standardized space
-    wealthy = next(s for s in run.v1.segments if s.lifts["aum"] == max(x.lifts["aum"] for x in run.v1.segments))
+    wealthy = max(run.v1.segments, key=lambda s: s.lifts["aum"] or 0.0)
     assert wealthy.name_en.startswith("High AUM")
 
 
@@ -116,7 +116,7 @@ def test_migration_counts_stayers_gone_and_new(run: Run) -> None:
     s1 = segments_of(run, D1)
     plain = s1["plain-010"][1]
     wealthy = s1["wealthy-000"][1]
-    expected = {(sid, sid): 50 for sid in range(1, 5)}
+    expected: dict[tuple[int | None, int | None], int] = {(sid, sid): 50 for sid in range(1, 5)}
     expected[(plain, plain)] = 45
     expected[(plain, None)] = 5
     expected[(None, wealthy)] = NEW

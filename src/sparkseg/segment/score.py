@@ -13,6 +13,7 @@ import itertools
 import logging
 
 from pyspark.ml import PipelineModel
+from pyspark.ml.clustering import BisectingKMeansModel, KMeansModel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -45,7 +46,10 @@ def with_segments(
     distance to the assigned cluster's centre in the model's standardized, weighted
     space (the space the clusters were fitted in).
     """
-    centres = model.stages[-1].clusterCenters()
+    clustering = model.stages[-1]
+    if not isinstance(clustering, KMeansModel | BisectingKMeansModel):
+        raise ValueError(f"model {meta.model_name} v{meta.version}: last stage is not a clustering")
+    centres = clustering.clusterCenters()
     by_cluster = meta.segment_of_cluster()
     missing = [c for c in range(len(centres)) if c not in by_cluster]
     if missing:
