@@ -35,6 +35,7 @@ FLAGS = (
     "--enable-logging=stderr",
     "--v=0",
 )
+_TOOLBAR = 200
 # Chromium prints every console message of the page as `...:CONSOLE:<line>] "<text>"`.
 _CONSOLE = re.compile(r":CONSOLE(?:\(\d+\)|:\d+)\] (.*)")
 
@@ -96,10 +97,18 @@ def check_page(chromium: str, html_file: Path, *, width: int = 1280, timeout: fl
 def screenshot(chromium: str, html_file: Path, png: Path, *, width: int = 1280,
                height: int = 2000, timeout: float = 60) -> Path:
     """A PNG of the top ``width`` x ``height`` pixels of the page."""
+    from PIL import Image  # installed with matplotlib
+
     png.parent.mkdir(parents=True, exist_ok=True)
-    proc = _run([chromium, f"--window-size={width},{height}", "--virtual-time-budget=5000",
-                 f"--screenshot={png.resolve()}", html_file.resolve().as_uri()], timeout)
+    # Headless Chromium's viewport is the window less its (invisible) toolbar, and the
+    # screenshot leaves that strip unpainted: ask for a taller window, keep the top.
+    proc = _run([chromium, f"--window-size={width},{height + _TOOLBAR}",
+                 "--virtual-time-budget=5000", f"--screenshot={png.resolve()}",
+                 html_file.resolve().as_uri()], timeout)
     if not png.is_file():
         raise RuntimeError(f"chromium wrote no screenshot (exit {proc.returncode}): "
                            f"{proc.stderr[-2000:]}")
+    with Image.open(png) as image:
+        top = image.crop((0, 0, width, height))
+    top.save(png)
     return png

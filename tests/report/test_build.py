@@ -104,3 +104,6 @@ def test_report_of_an_empty_warehouse_renders_with_every_section_unavailable(
         assert f"{what}: not available (" in page
     assert "gold/segments does not exist yet" in page
     assert page.rstrip().endswith("</html>")
+    # A rerun of the date rewrites the same file.
+    assert Path(write_report(spark_clean, cfg, AS_OF)) == path
+    assert [p.name for p in path.parent.iterdir()] == [path.name]

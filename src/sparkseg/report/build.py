@@ -27,18 +27,17 @@ def report_path(lake: Lakehouse, as_of: dt.date) -> str:
     return f"{lake.path('reports')}/segments_{as_of.isoformat()}.html"
 
 
-def build_report(spark: SparkSession, cfg: Config, as_of: dt.date,
-                 *, generated_at: dt.datetime | None = None) -> str:
+def build_report(lake: Lakehouse, as_of: dt.date, *, generated_at: dt.datetime | None = None
+                 ) -> str:
     """The report page of ``as_of`` as an HTML string (nothing written)."""
-    lake = Lakehouse(spark, cfg)
-    data = load_report_data(lake, cfg, as_of)
-    return render(data, cfg.report, generated_at=generated_at or dt.datetime.now(dt.UTC))
+    data = load_report_data(lake, lake.cfg, as_of)
+    return render(data, lake.cfg.report, generated_at=generated_at or dt.datetime.now(dt.UTC))
 
 
 def write_report(spark: SparkSession, cfg: Config, as_of: dt.date) -> str:
     """Write the report of ``as_of`` and return its path (the CLI prints it)."""
     lake = Lakehouse(spark, cfg)
-    page = build_report(spark, cfg, as_of)
+    page = build_report(lake, as_of)
     path = report_path(lake, as_of)
     WarehouseFiles(spark, path).write_text(path, page)
     log.info("report %s: %d KiB", path, len(page.encode("utf-8")) // 1024)

@@ -327,11 +327,12 @@ def migration_chart(cells: Sequence[MigrationCell], segments: Sequence[Segment])
         ax.set_xlabel("segment now")
         ax.set_ylabel("segment at previous as-of")
         ax.spines[:].set_visible(False)
-        ax.set_title("Segment migration (colour: share of the previous segment)")
+        ax.set_title("Segment migration")
 
     side = 2.2 + 0.5 * len(rows)
-    return _draw("chart-migration", "Customers moving between segments", min(side + 2, 14),
-                 min(side, 12), paint)
+    return _draw("chart-migration",
+                 "Customers moving between segments (colour: share of the previous segment)",
+                 min(side + 3, 14), min(side, 12), paint)
 
 
 def tag_change_chart(counts: Sequence[TagCount]) -> Chart:
