@@ -33,6 +33,12 @@ def test_syntax_error_names_rule(spark: SparkSession, tmp_path: Path) -> None:
         load_rules(spark, cfg)
 
 
+def test_trailing_word_is_a_syntax_error_not_an_alias(spark: SparkSession, tmp_path: Path) -> None:
+    cfg = rules_config(tmp_path, [rule("half", when="age >= 60 AND")])
+    with pytest.raises(ConfigError, match=r"tag rule 'half': syntax error"):
+        load_rules(spark, cfg)
+
+
 def test_unknown_column_names_rule_and_column(spark: SparkSession, tmp_path: Path) -> None:
     cfg = rules_config(tmp_path, [rule("old", when="agee >= 60")])
     with pytest.raises(ConfigError, match=r"tag rule 'old': unknown column 'agee'"):

@@ -13,6 +13,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sparkseg.tags.expressions import user_expr
 from sparkseg.tags.rules import FLAG_VALUE, RuleSet, TagRule
 
 ENTRIES = "tag_entries"
@@ -25,8 +26,8 @@ def rule_column(rule: TagRule) -> Column:
     customer is only tagged on evidence.
     """
     if rule.is_flag:
-        return F.coalesce(F.expr(rule.expression), F.lit(False))
-    value = F.expr(rule.expression)
+        return F.coalesce(user_expr(rule.expression), F.lit(False))
+    value = user_expr(rule.expression)
     if not rule.buckets:
         return value.cast("string")
     out: Column | None = None

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -51,6 +51,16 @@ def _quiet_query_context_logs() -> Iterator[None]:
             lg.disabled = was
 
 
+def user_expr(text: str) -> Column:
+    """A Column from an expression written in config.
+
+    The text is parenthesised: ``F.expr`` would otherwise read a trailing word as an
+    alias (``payroll AND`` parses as ``payroll AS `AND` ``). The newline lets a trailing
+    ``--`` comment end before the closing parenthesis.
+    """
+    return F.expr(f"({text}\n)")
+
+
 def empty_frame(spark: SparkSession, schema: T.StructType) -> DataFrame:
     """A DataFrame with ``schema`` and no rows: analysis only, nothing to read."""
     return spark.createDataFrame([], schema)
@@ -85,7 +95,7 @@ def expression_type(frame: DataFrame, expr: str) -> tuple[T.DataType | None, str
         return None, "window functions (OVER) are not allowed"
     with _quiet_query_context_logs():
         try:
-            checked = frame.select("*", F.expr(expr).alias("__checked__"))
+            checked = frame.select("*", user_expr(expr).alias("__checked__"))
             return checked.schema["__checked__"].dataType, ""
         except AnalysisException as err:
             return None, _problem(err)
@@ -102,7 +112,7 @@ def expression_types(frame: DataFrame, exprs: list[str]) -> list[tuple[T.DataTyp
         with _quiet_query_context_logs():
             try:
                 checked = frame.select(
-                    "*", *(F.expr(e).alias(f"__checked_{i}__") for i, e in enumerate(exprs))
+                    "*", *(user_expr(e).alias(f"__checked_{i}__") for i, e in enumerate(exprs))
                 )
                 return [(checked.schema[f"__checked_{i}__"].dataType, "") for i in range(len(exprs))]
             except AnalysisException:

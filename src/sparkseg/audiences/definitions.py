@@ -1,0 +1,148 @@
+"""Audience definitions (名单): loading from YAML and validation before any data is read.
+
+An audiences file is a mapping with an ``audiences`` list. Each audience has a ``name``
+(letters, digits, ``_`` and ``-``: it names an export folder), a ``description``, an
+``include`` expression (Spark SQL with AND / OR / NOT over tags and segment columns:
+``payroll AND NOT lost``, ``segment_id = 3``, ``aum_tier = 'hnw'``), an optional
+``control_share`` in [0, 0.5] and an optional ``export`` format (``csv`` or ``parquet``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+from sparkseg._model import Section
+from sparkseg.config import Config
+from sparkseg.errors import ConfigError
+from sparkseg.tags.expressions import empty_frame, expression_types
+from sparkseg.tags.inputs import SEGMENT_COLUMNS, known_input_schema
+from sparkseg.tags.rules import RuleSet, load_rule_set
+
+ExportFormat = Literal["csv", "parquet"]
+# Same alphabet as lakehouse folder names (sparkseg.lakehouse.names.check_name).
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Audience:
+    name: str
+    description: str
+    include: str
+    control_share: float = 0.0
+    export: ExportFormat | None = None
+
+
+@dataclass(frozen=True)
+class AudiencePlan:
+    """Validated audiences together with the tag rules their expressions refer to."""
+
+    audiences: tuple[Audience, ...]
+    rules: RuleSet
+    source: str
+
+
+class _Description(Section):
+    en: str = Field(min_length=1)
+    zh: str = ""
+
+
+class _AudienceEntry(Section):
+    name: str
+    description: _Description | str = ""
+    include: str = Field(min_length=1)
+    control_share: float = Field(0.0, ge=0.0, le=0.5)
+    export: ExportFormat | None = None
+
+
+def _err(source: str, audience: str, problem: str) -> ConfigError:
+    return ConfigError(f"{source}: audience '{audience}': {problem}")
+
+
+def parse_audience(entry: Any, source: str, index: int) -> Audience:
+    fallback = f"#{index + 1}"
+    if not isinstance(entry, Mapping):
+        raise _err(source, fallback, "each audience must be a mapping")
+    name = entry.get("name") if isinstance(entry.get("name"), str) else fallback
+    try:
+        parsed = _AudienceEntry.model_validate(dict(entry))
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "<audience>"
+        problem = {
+            "extra_forbidden": f"unknown key '{key}'",
+            "missing": f"missing key '{key}'",
+        }.get(first["type"], f"key '{key}': {first['msg']}")
+        raise _err(source, str(name), problem) from None
+    if not _NAME.match(parsed.name):
+        raise _err(source, parsed.name, "name may hold letters, digits, '_' and '-' only")
+    desc = parsed.description
+    text = desc if isinstance(desc, str) else desc.en
+    return Audience(parsed.name, text, parsed.include, parsed.control_share, parsed.export)
+
+
+def read_audiences(path: Path) -> tuple[Audience, ...]:
+    """Parse an audiences file (structure and names; expressions are checked later)."""
+    source = str(path)
+    if not path.is_file():
+        raise ConfigError(f"audiences file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{source}:{where} invalid YAML") from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("audiences"), list):
+        raise ConfigError(f"{source}: expected a mapping with an 'audiences' list")
+    unknown = sorted(set(data) - {"audiences"})
+    if unknown:
+        raise ConfigError(f"{source}: unknown key '{unknown[0]}' (only 'audiences')")
+    audiences = tuple(parse_audience(e, source, i) for i, e in enumerate(data["audiences"]))
+    seen: set[str] = set()
+    for a in audiences:
+        # Case-insensitive: export folders must not collide on case-insensitive stores.
+        if a.name.lower() in seen:
+            raise _err(source, a.name, "duplicate audience name")
+        seen.add(a.name.lower())
+    return audiences
+
+
+def audience_input_schema(rules: RuleSet) -> T.StructType:
+    """What an ``include`` expression may use: the tags and the segment columns."""
+    return T.StructType(
+        [
+            T.StructField("one_id", T.StringType()),
+            *rules.tag_schema(),
+            *(T.StructField(n, t) for n, t in SEGMENT_COLUMNS),
+        ]
+    )
+
+
+def validate_audiences(
+    spark: SparkSession, audiences: tuple[Audience, ...], schema: T.StructType, source: str
+) -> None:
+    """Analyse every ``include`` against an empty frame: unknown names, syntax, type."""
+    frame = empty_frame(spark, schema)
+    results = expression_types(frame, [a.include for a in audiences])
+    for a, (dtype, problem) in zip(audiences, results, strict=True):
+        if dtype is None:
+            raise _err(source, a.name, f"{problem} in include: {a.include}")
+        if not isinstance(dtype, T.BooleanType):
+            raise _err(source, a.name, f"include must be boolean, got {dtype.simpleString()}")
+
+
+def load_plan(spark: SparkSession, cfg: Config) -> AudiencePlan:
+    """Audiences of ``audiences.definitions`` checked against the configured tag rules."""
+    rules = load_rule_set(cfg, known_input_schema(cfg).fieldNames())
+    path = cfg.resolve(cfg.audiences.definitions)
+    audiences = read_audiences(path)
+    validate_audiences(spark, audiences, audience_input_schema(rules), str(path))
+    return AudiencePlan(audiences, rules, str(path))

@@ -1,0 +1,303 @@
+"""Campaign post-evaluation (策略后评估): target against control after an audience's as-of.
+
+For each audience of an as-of date and each configured response metric, a member
+responded if they had at least one of the metric's events (via ``silver/identity_map``)
+or transactions in the window ``[as_of, as_of + window_days)``. The result compares the
+response rates of the target and control groups:
+
+    diff = p_t - p_c,  se = sqrt(p_t (1 - p_t) / n_t + p_c (1 - p_c) / n_c)
+    CI   = diff -/+ z * se,  z = the normal quantile of (1 + confidence) / 2
+
+(normal approximation for the difference of two independent proportions, unpooled
+standard error; adequate when each group has a handful of responders and
+non-responders, otherwise read the interval with care). Rates are null for an empty
+group, and diff and CI then too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from statistics import NormalDist
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from sparkseg.audiences.config import ResponseMetric
+from sparkseg.audiences.tables import AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION
+from sparkseg.config import Config
+from sparkseg.errors import DataQualityError, MissingTableError
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.tables import RAW_EVENTS, RAW_TRANSACTIONS, check_columns, schema, silver_of
+
+log = logging.getLogger(__name__)
+
+EVENTS = silver_of(RAW_EVENTS)
+TRANSACTIONS = silver_of(RAW_TRANSACTIONS)
+IDENTITY_MAP = "silver/identity_map"
+_IDENTITY_COLUMNS = schema(
+    ("id_type", T.StringType()), ("id_value", T.StringType()), ("one_id", T.StringType())
+)
+
+
+def z_value(confidence: float) -> float:
+    """Two-sided normal quantile: 1.959964 for 0.95."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
+
+
+def _in_window(ts: str, start: dt.date, end: dt.date) -> Column:
+    day = F.to_date(F.col(ts))
+    return (day >= F.lit(start)) & (day < F.lit(end))
+
+
+def _metric_names(matches: Sequence[tuple[str, Column]]) -> Column:
+    """array<string> of the metrics whose condition holds for the row."""
+    return F.filter(
+        F.array(*(F.when(cond, F.lit(name)) for name, cond in matches)), lambda m: m.isNotNull()
+    )
+
+
+def event_responses(
+    events: DataFrame,
+    identity_map: DataFrame,
+    *,
+    metrics: Sequence[ResponseMetric],
+    start: dt.date,
+    end: dt.date,
+) -> DataFrame:
+    """``one_id, metric`` (distinct) of customers with a response event in the window.
+
+    Needs events ``event_ts, event_type, id_type, id_value`` and the identity map's
+    ``id_type, id_value, one_id``.
+    """
+    used = [m for m in metrics if m.event_types]
+    if not used:
+        return events.sparkSession.createDataFrame([], "one_id string, metric string")
+    types = sorted({t for m in used for t in m.event_types})
+    hits = events.where(_in_window("event_ts", start, end) & F.col("event_type").isin(types))
+    matches = [(m.name, F.col("event_type").isin(list(m.event_types))) for m in used]
+    return (
+        hits.join(identity_map.select("id_type", "id_value", "one_id"), ["id_type", "id_value"])
+        .select("one_id", F.explode(_metric_names(matches)).alias("metric"))
+        .distinct()
+    )
+
+
+def transaction_responses(
+    transactions: DataFrame,
+    *,
+    metrics: Sequence[ResponseMetric],
+    start: dt.date,
+    end: dt.date,
+) -> DataFrame:
+    """``one_id, metric`` (distinct) of customers with a response transaction in the window.
+
+    Needs ``customer_id, txn_ts, category``; a bank customer's one_id is its customer_id.
+    """
+    used = [m for m in metrics if m.txn_categories]
+    if not used:
+        return transactions.sparkSession.createDataFrame([], "one_id string, metric string")
+    cats = sorted({c for m in used for c in m.txn_categories})
+    hits = transactions.where(_in_window("txn_ts", start, end) & F.col("category").isin(cats))
+    matches = [(m.name, F.col("category").isin(list(m.txn_categories))) for m in used]
+    return hits.select(
+        F.col("customer_id").alias("one_id"), F.explode(_metric_names(matches)).alias("metric")
+    ).distinct()
+
+
+def response_counts(
+    members: DataFrame, responses: DataFrame, *, metrics: Sequence[str]
+) -> DataFrame:
+    """Per audience and metric: ``target_n, target_responders, control_n, control_responders``.
+
+    Needs members ``audience, one_id, group`` and responses ``one_id, metric`` (distinct).
+    """
+    per_metric = members.withColumn("metric", F.explode(F.array(*(F.lit(m) for m in metrics))))
+    flagged = per_metric.join(
+        responses.select("one_id", "metric").distinct().withColumn("responded", F.lit(1)),
+        ["one_id", "metric"],
+        "left",
+    )
+    is_target = F.col("group") == "target"
+    is_control = F.col("group") == "control"
+    responded = F.col("responded").isNotNull()
+
+    def count_if(cond: Column) -> Column:
+        return F.sum(F.when(cond, 1).otherwise(0)).cast("long")
+
+    return flagged.groupBy("audience", "metric").agg(
+        count_if(is_target).alias("target_n"),
+        count_if(is_target & responded).alias("target_responders"),
+        count_if(is_control).alias("control_n"),
+        count_if(is_control & responded).alias("control_responders"),
+    )
+
+
+def with_rate_difference(counts: DataFrame, *, z: float) -> DataFrame:
+    """Add ``target_rate, control_rate, diff, ci_low, ci_high`` (module docstring formulas).
+
+    Needs ``target_n, target_responders, control_n, control_responders``.
+    """
+    tn, tr = F.col("target_n"), F.col("target_responders")
+    cn, cr = F.col("control_n"), F.col("control_responders")
+    # Guarded divisions: ANSI mode fails on division by zero.
+    pt = F.when(tn > 0, tr.cast("double") / tn)
+    pc = F.when(cn > 0, cr.cast("double") / cn)
+    out = counts.withColumns({"target_rate": pt, "control_rate": pc})
+    pt, pc = F.col("target_rate"), F.col("control_rate")
+    var = F.when(
+        (tn > 0) & (cn > 0), pt * (F.lit(1.0) - pt) / tn + pc * (F.lit(1.0) - pc) / cn
+    )
+    out = out.withColumns({"diff": pt - pc, "_se": F.sqrt(var)})
+    return out.withColumns(
+        {
+            "ci_low": F.col("diff") - F.lit(z) * F.col("_se"),
+            "ci_high": F.col("diff") + F.lit(z) * F.col("_se"),
+        }
+    ).drop("_se")
+
+
+def _latest_partition(lake: Lakehouse, table: str) -> dt.date | None:
+    if not lake.exists(table):
+        return None
+    row = lake.read(table).agg(F.max("as_of_date")).first()
+    return row[0] if row is not None else None
+
+
+def _source(lake: Lakehouse, table: str) -> DataFrame:
+    """The latest partition of a silver table: all rows known at its last ingest."""
+    latest = _latest_partition(lake, table)
+    if latest is None:
+        raise MissingTableError(table, lake.uri(table), "run `sparkseg ingest` first")
+    return lake.read(table, partitions={"as_of_date": latest})
+
+
+def _covered_until(df: DataFrame, ts: str) -> dt.date | None:
+    row = df.agg(F.max(F.to_date(F.col(ts)))).first()
+    return row[0] if row is not None else None
+
+
+def evaluate(
+    spark: SparkSession, cfg: Config, as_of: dt.date, window_days: int | None = None
+) -> int:
+    """Evaluate the audiences of ``as_of`` over ``[as_of, as_of + window_days)``.
+
+    Writes ``gold/campaign_evaluation`` (replacing the rows of ``as_of``) and returns the
+    number of rows written. Raises :class:`DataQualityError` if the response data does
+    not reach the end of the window yet.
+    """
+    written = _evaluate(spark, cfg, as_of, window_days, strict=True)
+    assert written is not None
+    return written
+
+
+def _evaluate(
+    spark: SparkSession,
+    cfg: Config,
+    as_of: dt.date,
+    window_days: int | None,
+    *,
+    strict: bool,
+) -> int | None:
+    ecfg = cfg.audiences.evaluation
+    days = window_days or ecfg.window_days
+    start, end = as_of, as_of + dt.timedelta(days=days)
+    lake = Lakehouse(spark, cfg)
+    members = lake.read(AUDIENCE_MEMBERS, partitions={"as_of_date": as_of})
+    if not members.inputFiles():
+        raise MissingTableError(
+            AUDIENCE_MEMBERS.name, lake.uri(AUDIENCE_MEMBERS),
+            f"no audience for as_of_date={as_of}; run `sparkseg audiences` for that date",
+        )
+    metrics = ecfg.metrics
+    parts: list[DataFrame] = []
+    sources: list[tuple[str, DataFrame, str]] = []
+    if any(m.event_types for m in metrics):
+        events = _source(lake, EVENTS.name)
+        identity = _source(lake, IDENTITY_MAP)
+        check_columns(identity.schema, _IDENTITY_COLUMNS, IDENTITY_MAP, allow_extra=True)
+        sources.append((EVENTS.name, events, "event_ts"))
+        parts.append(
+            event_responses(events, identity, metrics=metrics, start=start, end=end)
+        )
+    if any(m.txn_categories for m in metrics):
+        txns = _source(lake, TRANSACTIONS.name)
+        sources.append((TRANSACTIONS.name, txns, "txn_ts"))
+        parts.append(transaction_responses(txns, metrics=metrics, start=start, end=end))
+    # The window must be fully observed, or response rates would be silently low.
+    last_day = end - dt.timedelta(days=1)
+    for table, df, ts in sources:
+        until = _covered_until(df, ts)
+        if until is None or until < last_day:
+            msg = (
+                f"{table} ends at {until}: the campaign window [{start}, {end}) of the "
+                f"audiences of {as_of} is not complete yet"
+            )
+            if strict:
+                raise DataQualityError(msg)
+            log.info("post-evaluation skipped: %s", msg)
+            return None
+    responses = parts[0]
+    for part in parts[1:]:
+        responses = responses.unionByName(part)
+    counts = response_counts(members, responses, metrics=[m.name for m in metrics])
+    result = (
+        with_rate_difference(counts, z=z_value(ecfg.confidence))
+        .withColumns(
+            {
+                "as_of_date": F.lit(as_of),
+                "window_start": F.lit(start),
+                "window_end": F.lit(end),
+            }
+        )
+    )
+    res = lake.write(
+        result, CAMPAIGN_EVALUATION, mode="overwrite_partitions", replace={"as_of_date": as_of}
+    )
+    _log_results(lake, as_of)
+    return res.rows
+
+
+def _log_results(lake: Lakehouse, as_of: dt.date) -> None:
+    rows = (
+        lake.read(CAMPAIGN_EVALUATION, partitions={"as_of_date": as_of})
+        .orderBy("audience", "metric")
+        .collect()
+    )
+    for r in rows:
+        log.info(
+            "post-evaluation %s %s/%s: target %s/%s, control %s/%s, diff %s CI [%s, %s]",
+            as_of, r["audience"], r["metric"], r["target_responders"], r["target_n"],
+            r["control_responders"], r["control_n"], _pct(r["diff"]), _pct(r["ci_low"]),
+            _pct(r["ci_high"]),
+        )
+
+
+def _pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:+.2f}%"
+
+
+def evaluate_due(spark: SparkSession, cfg: Config, as_of: dt.date) -> int | None:
+    """The audiences stage's hook: evaluate the latest audience whose window has closed.
+
+    That is the latest audience as-of date ``d`` with ``d + window_days <= as_of``. It is
+    skipped (logged, no error) when there is none or the data does not cover its window.
+    """
+    lake = Lakehouse(spark, cfg)
+    if not lake.exists(AUDIENCE_MEMBERS):
+        return None
+    days = cfg.audiences.evaluation.window_days
+    cutoff = as_of - dt.timedelta(days=days)
+    row = (
+        lake.read(AUDIENCE_MEMBERS)
+        .where(F.col("as_of_date") <= F.lit(cutoff))
+        .agg(F.max("as_of_date"))
+        .first()
+    )
+    due = row[0] if row is not None else None
+    if due is None:
+        log.info("post-evaluation: no audience older than %d days", days)
+        return None
+    return _evaluate(spark, cfg, due, days, strict=False)

@@ -1,0 +1,117 @@
+"""The ``audiences`` stage: audience lists with control groups, exports, post-evaluation.
+
+Reads ``gold/customer_tags_wide`` and ``gold/segments`` of one as-of date, evaluates every
+audience of ``audiences.definitions`` in one pass, writes ``gold/audience_members``,
+exports the target group of each audience that asks for it, and (when
+``audiences.evaluation.enabled``) evaluates the latest earlier audience whose campaign
+window has closed (:func:`sparkseg.audiences.evaluation.evaluate_due`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg.audiences.definitions import Audience, AudiencePlan, load_plan
+from sparkseg.audiences.evaluation import evaluate_due
+from sparkseg.audiences.membership import (
+    audience_members,
+    group_sizes,
+    with_as_of,
+    with_tag_columns_from_wide,
+)
+from sparkseg.audiences.tables import AUDIENCE_MEMBERS
+from sparkseg.config import Config
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.tags.stage import read_partition, read_segments
+from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
+
+log = logging.getLogger(__name__)
+
+
+def audience_frame(lake: Lakehouse, plan: AudiencePlan, as_of: dt.date) -> DataFrame:
+    """One row per tagged customer: a column per tag plus the segment columns."""
+    wide = read_partition(lake, CUSTOMER_TAGS_WIDE.name, as_of, "run `sparkseg tags` first")
+    tags = wide.select("one_id", "tags").transform(with_tag_columns_from_wide, rules=plan.rules)
+    return tags.join(read_segments(lake, as_of), "one_id", "left")
+
+
+def export_path(lake: Lakehouse, audience: Audience, as_of: dt.date) -> str:
+    """``<warehouse>/exports/<audience>/as_of_YYYYMMDD``."""
+    return lake.path("exports", audience.name, f"as_of_{as_of:%Y%m%d}")
+
+
+def export_audience(
+    members: DataFrame, audience: Audience, path: str, *, files: int = 1
+) -> None:
+    """Write the target group (``one_id, audience, as_of_date``) as CSV or Parquet.
+
+    Only the target group is exported: the control group must not be contacted, and
+    it stays in gold/audience_members for post-evaluation. Reruns replace the folder.
+    """
+    rows = (
+        members.where((F.col("audience") == audience.name) & (F.col("group") == "target"))
+        .select("one_id", "audience", "as_of_date")
+        .coalesce(files)
+    )
+    writer = rows.write.mode("overwrite")
+    if audience.export == "csv":
+        writer.option("header", True).csv(path)
+    else:
+        writer.parquet(path)
+
+
+def _sizes(members: DataFrame, plan: AudiencePlan) -> dict[str, dict[str, int]]:
+    sizes: dict[str, dict[str, int]] = {a.name: {"target": 0, "control": 0} for a in plan.audiences}
+    for r in group_sizes(members).collect():
+        sizes[r["audience"]][r["group"]] = int(r["customers"])
+    return sizes
+
+
+def _format_sizes(sizes: dict[str, dict[str, int]]) -> list[str]:
+    width = max([8, *(len(n) for n in sizes)])
+    lines = [f"{'audience':<{width}}  {'target':>10}  {'control':>10}  {'total':>10}"]
+    for name, g in sizes.items():
+        total = g["target"] + g["control"]
+        lines.append(f"{name:<{width}}  {g['target']:>10}  {g['control']:>10}  {total:>10}")
+    return lines
+
+
+def dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict[str, int]]:
+    """Print each audience's target and control sizes; write nothing.
+
+    Returns ``{audience: {"target": n, "control": m}}``.
+    """
+    plan = load_plan(spark, cfg)
+    lake = Lakehouse(spark, cfg)
+    members = audience_members(audience_frame(lake, plan, as_of), audiences=plan.audiences)
+    sizes = _sizes(members, plan)
+    print(f"audiences of {as_of} (dry run, nothing written):")
+    for line in _format_sizes(sizes):
+        print(line)
+    return sizes
+
+
+def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    plan = load_plan(spark, cfg)
+    lake = Lakehouse(spark, cfg)
+    members = audience_members(audience_frame(lake, plan, as_of), audiences=plan.audiences)
+    replace = {"as_of_date": as_of}
+    lake.write(
+        members.transform(with_as_of, as_of=as_of), AUDIENCE_MEMBERS,
+        mode="overwrite_partitions", replace=replace,
+    )
+    # Exports and sizes come from the committed table, so they match it exactly.
+    written = lake.read(AUDIENCE_MEMBERS, partitions=replace)
+    for audience in plan.audiences:
+        if audience.export is not None:
+            path = export_path(lake, audience, as_of)
+            export_audience(written, audience, path, files=cfg.audiences.export_files)
+            log.info("exported audience %s (%s) to %s", audience.name, audience.export, path)
+    for line in _format_sizes(_sizes(written, plan)):
+        log.info("audiences %s: %s", as_of, line)
+    if cfg.audiences.evaluation.enabled:
+        evaluate_due(spark, cfg, as_of)
