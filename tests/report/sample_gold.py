@@ -202,13 +202,15 @@ def write_sample(lake: Lakehouse, *, scale: int = 1) -> Sample:
             members.append(("digital_onboarding", cid, group, AS_OF))
     put(lake, AUDIENCE_MEMBERS, members)
 
+    # as_of_date is the audience's date; the response window [start, end) follows it.
+    sep = dt.date(2026, 9, 1)
     ev = [
-        ("wealth_upsell", AS_OF, PREV, AS_OF, "wealth_purchase", 1200, 96, 0.08, 300, 12, 0.04,
+        ("wealth_upsell", PREV, PREV, AS_OF, "wealth_purchase", 1200, 96, 0.08, 300, 12, 0.04,
          0.04, 0.011, 0.069),
-        ("reactivation", AS_OF, PREV, AS_OF, "any_transaction", 400, 60, 0.15, 100, 13, 0.13,
+        ("reactivation", PREV, PREV, AS_OF, "any_transaction", 400, 60, 0.15, 100, 13, 0.13,
          0.02, -0.055, 0.095),
-        # An older evaluation of the same audience and metric: the report shows the latest.
-        ("reactivation", PREV, dt.date(2026, 9, 1), PREV, "any_transaction", 380, 30, 0.079,
+        # An older audience of the same name and metric: the report shows the latest.
+        ("reactivation", sep, sep, PREV, "any_transaction", 380, 30, 0.079,
          95, 9, 0.095, -0.016, -0.08, 0.05),
     ]
     put(lake, CAMPAIGN_EVALUATION, ev)

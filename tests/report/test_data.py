@@ -112,22 +112,25 @@ def test_audience_sizes_count_members_per_group_of_the_as_of(spark_clean: SparkS
                                          AudienceSize("a2", "target", 1)]
 
 
-def test_evaluation_shows_the_latest_up_to_the_as_of_per_audience_and_metric(
+def test_evaluation_is_the_latest_audience_whose_window_closed_by_the_as_of(
     spark_clean: SparkSession,
 ) -> None:
-    def row(aud: str, d: dt.date, metric: str, diff: float) -> tuple[object, ...]:
-        return (aud, d, D0, d, metric, 100, 10, 0.1, 50, 5, 0.1, diff, diff - 0.1, diff + 0.1)
+    def row(aud: str, d: dt.date, end: dt.date, metric: str, diff: float) -> tuple[object, ...]:
+        return (aud, d, d, end, metric, 100, 10, 0.1, 50, 5, 0.1, diff, diff - 0.1, diff + 0.1)
 
+    d_minus = dt.date(2026, 9, 1)
     ev = spark_clean.createDataFrame(
-        [row("a1", D0, "open", 0.01), row("a1", D1, "open", 0.02), row("a1", D2, "open", 0.03),
-         row("a1", D0, "buy", 0.04), row("a2", D2, "open", 0.05)],
+        [row("a1", d_minus, D0, "open", 0.01), row("a1", D0, D1, "open", 0.02),
+         # audience of the as-of itself: its window is still open
+         row("a1", D1, D2, "open", 0.03),
+         row("a1", d_minus, D0, "buy", 0.04), row("a2", D1, D2, "open", 0.05)],
         CAMPAIGN_EVALUATION.schema,
     )
     got = evaluation_of(ev, D1)
     assert not isinstance(got, Missing)
     assert [(e.audience, e.metric, e.as_of, e.diff) for e in got] == [
-        ("a1", "buy", D0, 0.04), ("a1", "open", D1, 0.02)]
-    assert isinstance(evaluation_of(ev, dt.date(2026, 1, 1)), Missing)
+        ("a1", "buy", d_minus, 0.04), ("a1", "open", D0, 0.02)]
+    assert isinstance(evaluation_of(ev, d_minus), Missing)
 
 
 def _run(stage: str, d: dt.date, hour: int, status: str = "succeeded") -> tuple[object, ...]:

@@ -379,11 +379,17 @@ def audiences_of(members: DataFrame | Missing, as_of: dt.date) -> list[AudienceS
 
 
 def evaluation_of(evaluation: DataFrame | Missing, as_of: dt.date) -> list[Evaluation] | Missing:
-    """The latest evaluation up to the as-of of each audience and metric."""
+    """Per audience and metric, the evaluation of its latest audience date whose response
+    window ``[window_start, window_end)`` had closed by the as-of (``as_of_date`` of an
+    evaluation row is the audience's date, not the date it was evaluated), so that the
+    report of a date never shows what was only known later."""
     if isinstance(evaluation, Missing):
         return evaluation
     rows = (
-        evaluation.where(F.col("as_of_date") <= F.lit(as_of))
+        evaluation.where(
+            (F.col("as_of_date") <= F.lit(as_of))
+            & (F.col("window_end").isNull() | (F.col("window_end") <= F.lit(as_of)))
+        )
         .select(
             "audience", "as_of_date", "window_start", "window_end", "metric", "target_n",
             "target_rate", "control_n", "control_rate", "diff", "ci_low", "ci_high",
@@ -396,7 +402,7 @@ def evaluation_of(evaluation: DataFrame | Missing, as_of: dt.date) -> list[Evalu
         if key not in latest or r.as_of_date > latest[key].as_of_date:
             latest[key] = r
     if not latest:
-        return Missing(f"no campaign evaluated up to {as_of} in {CAMPAIGN_EVALUATION}")
+        return Missing(f"no campaign response window closed by {as_of} in {CAMPAIGN_EVALUATION}")
     return [
         Evaluation(str(r.audience), r.as_of_date, r.window_start, r.window_end, str(r.metric),
                    _int(r.target_n), _float(r.target_rate), _int(r.control_n),

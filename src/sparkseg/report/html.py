@@ -413,12 +413,17 @@ def audiences_section(data: ReportData) -> str:
         parts.append(not_available("Evaluation", ev))
     else:
         parts.append(figure(charts.evaluation_chart(ev)))
-        rows = [[e.audience, e.metric, f"{e.window_start or '?'} – {e.window_end or '?'}",
+        parts.append('<p class="small">Per audience and metric, the latest audience date '
+                     "whose response window had closed by this as-of; the window end is "
+                     "exclusive.</p>")
+        rows = [[e.audience, e.metric, str(e.as_of),
+                 f"{e.window_start or '?'} – {e.window_end or '?'}",
                  num(e.target_n), pct(e.target_rate), num(e.control_n), pct(e.control_rate),
                  pct(e.diff), f"[{pct(e.ci_low)}, {pct(e.ci_high)}]"] for e in ev]
-        parts.append(table(["audience", "metric", "window", "target n", "target rate",
-                            "control n", "control rate", "difference", "confidence interval"],
-                           rows, numeric=(3, 4, 5, 6, 7)))
+        parts.append(table(["audience", "metric", "audience as-of", "response window",
+                            "target n", "target rate", "control n", "control rate",
+                            "difference", "confidence interval"],
+                           rows, numeric=(4, 5, 6, 7, 8)))
     return "".join(parts)
 
 
