@@ -90,7 +90,8 @@ def test_top_tag_lift_is_share_in_segment_over_share_in_all_segmented_customers(
          ("c", "vip", "true", "asset", D0, "r1"), ("zz", "vip", "true", "asset", D1, "r1")],
         CUSTOMER_TAGS.schema,
     )
-    got = segment_tags_of(seg, tags, D1)
+    sizes = segments_of(seg, Missing("no profiles"), D1)
+    got = segment_tags_of(seg, tags, D1, sizes)
     assert not isinstance(got, Missing)
     by_key = {(t.segment_id, t.tag, t.value): t for t in got}
     assert len(by_key) == 3
@@ -225,3 +226,30 @@ def test_no_saved_model_is_missing(lake: Lakehouse, cfg: Config) -> None:
     files = WarehouseFiles(lake.spark, lake.root)
     got = model_of(files, lake, cfg, Missing("no segments"))
     assert isinstance(got, Missing) and "no saved model" in got.reason
+
+
+def test_tag_lifts_average_to_one_over_segments_for_generated_customers(
+    spark_clean: SparkSession,
+) -> None:
+    import random
+
+    rng = random.Random(11)
+    assign = [(f"c{i}", rng.choice([1, 1, 1, 2]), D1) for i in range(600)]
+    tag_rows = [(cid, tag, value, "x", D1, "r1")
+                for cid, s, _ in assign
+                for tag, value, p in (("vip", "true", 0.2 if s == 1 else 0.6),
+                                      ("habit", "atm", 0.5), ("habit", "app", 0.3))
+                if rng.random() < p]
+    seg = _segments(spark_clean, assign)
+    sizes = segments_of(seg, Missing("no profiles"), D1)
+    got = segment_tags_of(seg, spark_clean.createDataFrame(tag_rows, CUSTOMER_TAGS.schema),
+                          D1, sizes)
+    assert not isinstance(got, Missing) and not isinstance(sizes, Missing)
+    base = sum(s.size for s in sizes)
+    size_of = {s.segment_id: s.size for s in sizes}
+    for key in {(t.tag, t.value) for t in got}:
+        per_seg = [t for t in got if (t.tag, t.value) == key]
+        # Customers add up to the tag value's count, and the size-weighted lift is 1.
+        assert sum(t.customers for t in per_seg) == sum(
+            1 for r in tag_rows if (r[1], r[2]) == key)
+        assert sum(t.lift * size_of[t.segment_id] / base for t in per_seg) == pytest.approx(1.0)

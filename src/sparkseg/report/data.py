@@ -294,29 +294,35 @@ def segment_tag_counts(segments: DataFrame, tags: DataFrame) -> DataFrame:
 
 
 def segment_tags_of(
-    segments: DataFrame | Missing, tags: DataFrame | Missing, as_of: dt.date
+    segments: DataFrame | Missing,
+    tags: DataFrame | Missing,
+    as_of: dt.date,
+    sizes: list[Segment] | Missing,
 ) -> list[SegmentTag] | Missing:
-    """Tag values per segment with their share of the segment and lift over the base."""
+    """Tag values per segment with their share of the segment and lift over the base.
+
+    ``sizes`` are the segments of the as-of (:func:`segments_of`): their sizes are the
+    denominators, so that untagged customers count too, without another pass.
+    """
     if isinstance(segments, Missing):
         return segments
     if isinstance(tags, Missing):
         return tags
+    if isinstance(sizes, Missing):
+        return sizes
     seg = _of_date(segments, as_of)
-    sizes = {int(r.segment_id): int(r.n) for r in
-             seg.groupBy("segment_id").agg(F.count(F.lit(1)).alias("n")).collect()}
-    if not sizes:
-        return Missing(f"no rows for {as_of} in {SEGMENTS}")
+    size_of = {s.segment_id: s.size for s in sizes}
     rows = segment_tag_counts(seg, _of_date(tags, as_of)).collect()
     if not rows:
         return Missing(f"no tagged customers for {as_of} in {CUSTOMER_TAGS}")
-    base = sum(sizes.values())
+    base = sum(size_of.values())
     per_value: dict[tuple[str, str | None], int] = {}
     for r in rows:
         key = (str(r.tag), r.value)
         per_value[key] = per_value.get(key, 0) + int(r.customers)
     out = []
     for r in rows:
-        size = sizes.get(int(r.segment_id), 0)
+        size = size_of.get(int(r.segment_id), 0)
         if size == 0:
             continue
         share = int(r.customers) / size
@@ -563,7 +569,7 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
             as_of),
         segment_tags=segment_tags_of(
             segments_df, _open(lake, CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
-            as_of),
+            as_of, segments),
         model=model_of(files, lake, cfg, segments),
         migration=migration_of(
             _open(lake, MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
