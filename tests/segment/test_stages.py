@@ -66,7 +66,6 @@ def run(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     cfg2 = _with_seed(root, 5)
     train.run(spark, cfg2, D2)
     score.run(spark, cfg2, D2)
-    profile.run(spark, cfg2, D2)
     store = ModelStore(lake, cfg1.segment.model_name)
     yield Run(
         cfg1, lake, store, store.load_metadata(1), store.load_metadata(2),

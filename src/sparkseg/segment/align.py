@@ -138,7 +138,7 @@ def assign_segment_ids(
     so the first model's ids do not depend on the algorithm's cluster numbering.
     """
     out: dict[int, Assignment] = {}
-    if previous:
+    if previous and new:
         new_keys, prev_keys, dist = centroid_distances(new, previous, scale)
         if np.isfinite(dist).all():
             # Capping at the threshold makes "leave unmatched" cost the same as any

@@ -198,7 +198,12 @@ def fit_segmentation(sample: DataFrame, cfg: SegmentConfig, *, share: float = 1.
 def segment_infos(
     trained: TrainedModel, previous: ModelMetadata | None, cfg: SegmentConfig
 ) -> tuple[list[SegmentInfo], int]:
-    """Segment id, name and centroid of each cluster; and the lineage's highest id."""
+    """Segment id, name and centroid of each cluster; and the lineage's highest id.
+
+    A cluster with no training row (k-means keeps the centre of a cluster that lost all
+    its points) still gets an id, so that scoring can map every cluster: it is never
+    matched, and its centroid is the population mean.
+    """
     m = trained.moments
     next_id = (previous.max_segment_id + 1) if previous else 1
     ids = align.assign_segment_ids(
@@ -206,18 +211,27 @@ def segment_infos(
         threshold=cfg.match_threshold, next_id=next_id,
     )
     lifts = m.lifts()
+    means = dict(m.means)
+    n_clusters = len(trained.chosen.model.clusterCenters())
+    for c in range(n_clusters):
+        if c not in means:
+            free = max([next_id - 1, *(a.segment_id for a in ids.values())]) + 1
+            ids[c] = align.Assignment(c, free, False, None)
+            means[c] = dict(m.pop_mean)
+            lifts[c] = dict.fromkeys(m.pop_mean, 0.0)
     names = naming.name_segments(
-        {ids[c].segment_id: lifts[c] for c in m.means},
+        {ids[c].segment_id: lifts[c] for c in means},
         max_phrases=cfg.name_max_phrases, min_lift=cfg.name_min_lift,
     )
     total = sum(m.sizes.values())
     infos = []
-    for c in sorted(m.means):
+    for c in sorted(means):
         a = ids[c]
+        size = m.sizes.get(c, 0)
         infos.append(
             SegmentInfo(
-                cluster=c, segment_id=a.segment_id, size=m.sizes[c], share=m.sizes[c] / total,
-                centroid=m.means[c], lifts=lifts[c], name_en=names[a.segment_id].en,
+                cluster=c, segment_id=a.segment_id, size=size, share=size / total,
+                centroid=means[c], lifts=lifts[c], name_en=names[a.segment_id].en,
                 name_zh=names[a.segment_id].zh, matched=a.matched, match_distance=a.distance,
             )
         )
