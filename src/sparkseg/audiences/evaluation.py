@@ -31,6 +31,7 @@ from sparkseg.config import Config
 from sparkseg.errors import DataQualityError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_EVENTS, RAW_TRANSACTIONS, check_columns, schema, silver_of
+from sparkseg.tags.stage import read_partition
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +206,9 @@ def _evaluate(
     days = window_days or ecfg.window_days
     start, end = as_of, as_of + dt.timedelta(days=days)
     lake = Lakehouse(spark, cfg)
-    members = lake.read(AUDIENCE_MEMBERS, partitions={"as_of_date": as_of})
-    if not members.inputFiles():
-        raise MissingTableError(
-            AUDIENCE_MEMBERS.name, lake.uri(AUDIENCE_MEMBERS),
-            f"no audience for as_of_date={as_of}; run `sparkseg audiences` for that date",
-        )
+    members = read_partition(
+        lake, AUDIENCE_MEMBERS.name, as_of, "run `sparkseg audiences` for that date"
+    )
     metrics = ecfg.metrics
     parts: list[DataFrame] = []
     sources: list[tuple[str, DataFrame, str]] = []

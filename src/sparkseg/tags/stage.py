@@ -48,8 +48,9 @@ def load_rules(spark: SparkSession, cfg: Config) -> RuleSet:
 def read_partition(lake: Lakehouse, table: str, as_of: dt.date, hint: str) -> DataFrame:
     """One as-of partition of a table; an empty partition is a missing input."""
     df = lake.read(table, partitions={"as_of_date": as_of})
-    # inputFiles() lists files on the driver: no job, no data read.
-    if not df.inputFiles():
+    # inputFiles() is free (driver-side listing) and enough for the offline engine, which
+    # prunes partitions itself; an engine that filters lazily needs the one-row probe.
+    if not df.inputFiles() or df.isEmpty():
         raise MissingTableError(table, lake.uri(table), f"no rows for as_of_date={as_of}; {hint}")
     return df
 
