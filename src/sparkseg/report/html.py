@@ -67,7 +67,8 @@ h3 { margin: 16px 0 8px; font-size: 15px; }
 .card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 table { border-collapse: collapse; margin: 6px 0 10px; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left;
-         vertical-align: top; }
+         vertical-align: top; white-space: nowrap; }
+td .small { white-space: normal; max-width: 360px; }
 th { background: var(--bg); font-weight: 600; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tr.chosen td { background: #fff4d6; font-weight: 600; }
