@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from chispa.row_comparer import are_rows_approx_equal
+from chispa.rows_comparer import assert_generic_rows_equality
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import types as T
 
 from sparkseg.tables import (
@@ -126,25 +127,30 @@ def by_customer(df: DataFrame, columns: list[str]) -> dict[str, tuple[Any, ...]]
 
 
 def assert_columns(
-    actual: DataFrame, columns: list[str], rows: list[tuple[Any, ...]], precision: float = 1e-9
+    actual: DataFrame | list[Row],
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    precision: float = 1e-9,
 ) -> None:
     """chispa: ``customer_id`` + ``columns`` of the customers in ``rows`` equal ``rows``.
 
-    The expected frame takes the actual column types, so a row states values only.
+    ``actual`` may be rows collected once by a module fixture (see :func:`collected`), so
+    that many tests compare one small result without one Spark job each. Doubles compare
+    within ``precision``; row order does not matter.
     """
-    from chispa import assert_approx_df_equality
-
-    wanted = [r[0] for r in rows]
-    picked = actual.where(F.col("customer_id").isin(wanted)).select("customer_id", *columns)
-    expected = actual.sparkSession.createDataFrame(rows, picked.schema)
-    assert_approx_df_equality(
-        picked, expected, precision, ignore_nullable=True, ignore_row_order=True
+    got = actual.collect() if isinstance(actual, DataFrame) else actual
+    names = ["customer_id", *columns]
+    wanted = {r[0] for r in rows}
+    picked = [Row(**{c: r[c] for c in names}) for r in got if r["customer_id"] in wanted]
+    expected = [Row(**dict(zip(names, r, strict=True))) for r in rows]
+    assert_generic_rows_equality(
+        sorted(picked, key=lambda r: r[0]),
+        sorted(expected, key=lambda r: r[0]),
+        are_rows_approx_equal,
+        {"precision": precision},
     )
 
 
-def materialize(df: DataFrame) -> DataFrame:
-    """A small result as a local DataFrame: computed once, then compared by many tests.
-
-    (Not ``cache()``: the ``spark_clean`` fixture clears caches after every test.)
-    """
-    return df.sparkSession.createDataFrame(df.collect(), df.schema)
+def collected(df: DataFrame) -> list[Row]:
+    """A small result's rows: computed once by a module fixture, compared by many tests."""
+    return df.collect()

@@ -6,10 +6,10 @@ import datetime as dt
 import statistics
 
 import pytest
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Row, SparkSession
 
 from sparkseg.features.balances import balance_features
-from tests.features.builders import AS_OF, assert_columns, bal, bals, materialize
+from tests.features.builders import AS_OF, assert_columns, bal, bals, collected
 
 D = dt.date
 ROWS = [
@@ -37,16 +37,16 @@ ROWS = [
 
 
 @pytest.fixture(scope="module")
-def result(spark: SparkSession) -> DataFrame:
-    return materialize(balance_features(bals(spark, ROWS), as_of=AS_OF))
+def result(spark: SparkSession) -> list[Row]:
+    return collected(balance_features(bals(spark, ROWS), as_of=AS_OF))
 
 
-def test_customers_without_a_snapshot_before_as_of_get_no_row(result: DataFrame) -> None:
-    assert sorted(r.customer_id for r in result.collect()) == ["full", "two"]
+def test_customers_without_a_snapshot_before_as_of_get_no_row(result: list[Row]) -> None:
+    assert sorted(r.customer_id for r in result) == ["full", "two"]
 
 
 def test_balances_come_from_the_latest_month_end_and_closed_products_are_zero(
-    result: DataFrame,
+    result: list[Row],
 ) -> None:
     assert_columns(
         result,
@@ -59,7 +59,7 @@ def test_balances_come_from_the_latest_month_end_and_closed_products_are_zero(
     )
 
 
-def test_aum_90_days_ago_is_the_latest_snapshot_before_that_day(result: DataFrame) -> None:
+def test_aum_90_days_ago_is_the_latest_snapshot_before_that_day(result: list[Row]) -> None:
     assert_columns(
         result,
         ["aum_90d_ago", "aum_change_90d", "balance_months_12m"],
@@ -67,13 +67,13 @@ def test_aum_90_days_ago_is_the_latest_snapshot_before_that_day(result: DataFram
     )
 
 
-def test_aum_volatility_over_12_months_needs_three_snapshots(result: DataFrame) -> None:
+def test_aum_volatility_over_12_months_needs_three_snapshots(result: list[Row]) -> None:
     series = [1500.0, 1500.0, 600.0, 500.0]  # Oct, Sep, Aug, Jul month-end AUM
     cv = statistics.pstdev(series) / statistics.mean(series)
     assert_columns(result, ["aum_cv_12m"], [("full", cv), ("two", None)])
 
 
-def test_products_held_are_nonzero_balances_in_365_days(result: DataFrame) -> None:
+def test_products_held_are_nonzero_balances_in_365_days(result: list[Row]) -> None:
     assert_columns(
         result,
         ["held_deposit", "held_wealth", "held_fund", "held_insurance", "held_credit_card",

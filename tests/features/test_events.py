@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Row, SparkSession
 
 from sparkseg.features.events import event_features, events_with_customer
-from tests.features.builders import AS_OF, assert_columns, days_before, evt, evts, ids, materialize
+from tests.features.builders import AS_OF, assert_columns, collected, days_before, evt, evts, ids
 
 IDENTITIES = [
     ("customer_id", "e1", "e1", "e1"),
@@ -39,9 +39,9 @@ EVENTS = [
 
 
 @pytest.fixture(scope="module")
-def result(spark: SparkSession) -> DataFrame:
+def result(spark: SparkSession) -> list[Row]:
     mapped = events_with_customer(evts(spark, EVENTS), ids(spark, IDENTITIES))
-    return materialize(event_features(mapped, as_of=AS_OF))
+    return collected(event_features(mapped, as_of=AS_OF))
 
 
 def test_events_map_to_customers_and_anonymous_or_unknown_ids_are_dropped(
@@ -54,7 +54,7 @@ def test_events_map_to_customers_and_anonymous_or_unknown_ids_are_dropped(
     assert per_customer == {"e1": 13, "e2": 2}
 
 
-def test_engagement_counts_exclude_sends_and_events_at_as_of(result: DataFrame) -> None:
+def test_engagement_counts_exclude_sends_and_events_at_as_of(result: list[Row]) -> None:
     assert_columns(
         result,
         ["event_count_30d", "event_count_90d", "event_active_days_30d", "event_active_days_90d",
@@ -65,7 +65,7 @@ def test_engagement_counts_exclude_sends_and_events_at_as_of(result: DataFrame) 
     )
 
 
-def test_interaction_counts_over_90_days(result: DataFrame) -> None:
+def test_interaction_counts_over_90_days(result: list[Row]) -> None:
     assert_columns(
         result,
         ["page_view_count_90d", "product_view_count_90d", "like_count_90d", "comment_count_90d",
@@ -74,7 +74,7 @@ def test_interaction_counts_over_90_days(result: DataFrame) -> None:
     )
 
 
-def test_event_channel_shares_are_of_90_day_engagement(result: DataFrame) -> None:
+def test_event_channel_shares_are_of_90_day_engagement(result: list[Row]) -> None:
     assert_columns(
         result,
         ["share_evt_app_90d", "share_evt_wechat_90d", "share_evt_mini_program_90d",
@@ -83,7 +83,7 @@ def test_event_channel_shares_are_of_90_day_engagement(result: DataFrame) -> Non
     )
 
 
-def test_campaign_response_rates_are_null_when_nothing_was_sent(result: DataFrame) -> None:
+def test_campaign_response_rates_are_null_when_nothing_was_sent(result: list[Row]) -> None:
     assert_columns(
         result,
         ["push_sent_90d", "push_opened_90d", "sms_sent_90d", "sms_clicked_90d",

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Row, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.features.transactions import transaction_features
-from tests.features.builders import AS_OF, assert_columns, days_before, materialize, txn, txns
+from tests.features.builders import AS_OF, assert_columns, collected, days_before, txn, txns
 
 CHILD_MCC = ("5641", "5945", "8211", "8220", "8299")
 
@@ -77,17 +77,17 @@ CHANNELS = [
 
 
 @pytest.fixture(scope="module")
-def result(spark: SparkSession) -> DataFrame:
+def result(spark: SparkSession) -> list[Row]:
     rows = RFM + TRENDS + PAYROLL + SPENDING + WEALTH + CHANNELS
-    return materialize(transaction_features(txns(spark, rows), as_of=AS_OF, child_mcc=CHILD_MCC))
+    return collected(transaction_features(txns(spark, rows), as_of=AS_OF, child_mcc=CHILD_MCC))
 
 
-def test_only_customers_with_a_transaction_before_as_of_get_a_row(result: DataFrame) -> None:
-    assert result.count() == len({r[1] for r in RFM + TRENDS + PAYROLL + SPENDING + WEALTH
+def test_only_customers_with_a_transaction_before_as_of_get_a_row(result: list[Row]) -> None:
+    assert len(result) == len({r[1] for r in RFM + TRENDS + PAYROLL + SPENDING + WEALTH
                                   + CHANNELS})
 
 
-def test_rfm_windows_include_the_window_start_and_exclude_as_of(result: DataFrame) -> None:
+def test_rfm_windows_include_the_window_start_and_exclude_as_of(result: list[Row]) -> None:
     assert_columns(
         result,
         ["days_since_last_txn", "days_since_first_txn", "txn_count_30d", "txn_count_90d",
@@ -97,7 +97,7 @@ def test_rfm_windows_include_the_window_start_and_exclude_as_of(result: DataFram
     )
 
 
-def test_trends_compare_last_30_days_with_the_90_before(result: DataFrame) -> None:
+def test_trends_compare_last_30_days_with_the_90_before(result: list[Row]) -> None:
     assert_columns(
         result,
         ["txn_count_prev_30_120d", "txn_trend_ratio", "debit_trend_ratio", "net_flow_90d"],
@@ -109,7 +109,7 @@ def test_trends_compare_last_30_days_with_the_90_before(result: DataFrame) -> No
     )
 
 
-def test_payroll_counts_salary_credits_and_distinct_months(result: DataFrame) -> None:
+def test_payroll_counts_salary_credits_and_distinct_months(result: list[Row]) -> None:
     assert_columns(
         result,
         ["salary_count_365d", "salary_months_12m", "salary_amount_90d"],
@@ -117,7 +117,7 @@ def test_payroll_counts_salary_credits_and_distinct_months(result: DataFrame) ->
     )
 
 
-def test_spending_mix_and_child_related_spend(result: DataFrame) -> None:
+def test_spending_mix_and_child_related_spend(result: list[Row]) -> None:
     assert_columns(
         result,
         ["consumption_amount_90d", "consumption_count_90d", "transfer_out_amount_90d",
@@ -129,7 +129,7 @@ def test_spending_mix_and_child_related_spend(result: DataFrame) -> None:
     )
 
 
-def test_wealth_purchases_by_window_first_purchase_and_products_used(result: DataFrame) -> None:
+def test_wealth_purchases_by_window_first_purchase_and_products_used(result: list[Row]) -> None:
     assert_columns(
         result,
         ["wealth_purchase_count_30d", "wealth_purchase_count_365d",
@@ -139,7 +139,7 @@ def test_wealth_purchases_by_window_first_purchase_and_products_used(result: Dat
     )
 
 
-def test_channel_shares_are_of_the_90_day_count(result: DataFrame) -> None:
+def test_channel_shares_are_of_the_90_day_count(result: list[Row]) -> None:
     channels = ["branch", "atm", "mobile_app", "online_banking", "wechat", "mini_program",
                 "pos", "third_party"]
     assert_columns(

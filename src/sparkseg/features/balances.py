@@ -13,7 +13,15 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from sparkseg.features.windows import count_if, days_ago, flag_if, money, sum_if, within
+from sparkseg.features.windows import (
+    count_if,
+    days_ago,
+    flag_if,
+    money,
+    sum_if,
+    to_yuan,
+    within,
+)
 from sparkseg.tables import PRODUCT_TYPES
 
 # Assets under management: what the customer owns at the bank (not what they owe).
@@ -47,13 +55,15 @@ def balance_features(balances: DataFrame, *, as_of: dt.date) -> DataFrame:
     (population std / mean of month-end AUM in 365d; null with fewer than 3 snapshots or a
     zero mean), and internal ``held_<product_type>`` flags (a non-zero balance in 365d).
     """
-    b = balances.where(F.col("snapshot_date") < F.lit(as_of))
-    # Step 1: one row per customer and month-end; decimals stay exact until the end.
+    b = balances.where(F.col("snapshot_date") < F.lit(as_of)).select(
+        "customer_id", "snapshot_date", "product_type", to_yuan(F.col("balance")).alias("balance")
+    )
+    # Step 1: one row per customer and month-end, products side by side.
     per_date = b.groupBy("customer_id", "snapshot_date").agg(
         *(sum_if(F.col("product_type").eqNullSafe(p), F.col("balance")).alias(p)
           for p in PRODUCT_TYPES)
     )
-    zero = F.lit(0).cast("decimal(18,2)")
+    zero = F.lit(0.0)
     per_date = per_date.select(
         "customer_id",
         "snapshot_date",
@@ -64,27 +74,30 @@ def balance_features(balances: DataFrame, *, as_of: dt.date) -> DataFrame:
     )
     d, aum = F.col("d"), F.col("aum")
     in_year = within(d, 365)
-    latest_values = F.struct(*PRODUCT_TYPES, "total", "aum")
-    # Step 2: one row per customer. max_by ignores rows whose ordering is null, so the
-    # when() restricts the "90 days ago" pick to snapshots before as_of - 90 days.
+    snapshot = F.col("snapshot_date")
+    # Step 2: one row per customer. One max_by per value rather than one over a struct:
+    # a struct buffer forces a sort-based aggregate, plain values keep a hash aggregate.
+    # max_by ignores rows whose ordering is null, so the when() restricts the "90 days
+    # ago" pick to snapshots before as_of - 90 days.
     g = per_date.groupBy("customer_id").agg(
-        F.max_by(latest_values, F.col("snapshot_date")).alias("latest"),
-        F.max_by(aum, F.when(d > 90, F.col("snapshot_date"))).alias("aum_90d_ago"),
+        *(F.max_by(F.col(c), snapshot).alias(f"latest_{c}")
+          for c in (*PRODUCT_TYPES, "total", "aum")),
+        F.max_by(aum, F.when(d > 90, snapshot)).alias("aum_90d_ago"),
         count_if(in_year).alias("balance_months_12m"),
         F.stddev_pop(F.when(in_year, aum)).alias("_aum_std"),
         F.avg(F.when(in_year, aum)).alias("_aum_mean"),
         *(flag_if(in_year & (F.col(p) != 0)).alias(held_flag(p)) for p in PRODUCT_TYPES),
     )
-    current_aum = money(F.col("latest.aum"))
+    current_aum = money(F.col("latest_aum"))
     aum_90d_ago = money(F.col("aum_90d_ago"))
-    mean = F.col("_aum_mean").cast("double")
+    mean = F.col("_aum_mean")
     return g.select(
         "customer_id",
-        *(money(F.col(f"latest.{p}")).alias(f"balance_{p}") for p in PRODUCT_TYPES),
-        money(F.col("latest.total")).alias("total_balance"),
+        *(money(F.col(f"latest_{p}")).alias(f"balance_{p}") for p in PRODUCT_TYPES),
+        money(F.col("latest_total")).alias("total_balance"),
         current_aum.alias("aum"),
         aum_90d_ago.alias("aum_90d_ago"),
-        (current_aum - aum_90d_ago).alias("aum_change_90d"),
+        money(current_aum - aum_90d_ago).alias("aum_change_90d"),
         "balance_months_12m",
         F.when((F.col("balance_months_12m") >= 3) & (mean != 0), F.col("_aum_std") / mean)
         .cast("double")

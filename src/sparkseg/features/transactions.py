@@ -21,6 +21,7 @@ from sparkseg.features.windows import (
     money,
     ratio,
     sum_if,
+    to_yuan,
     within,
 )
 from sparkseg.tables import PRODUCT_TYPES, TXN_CHANNELS
@@ -55,7 +56,7 @@ def transaction_features(
     """
     t = txns.where(F.col("txn_ts") < as_of_start(as_of)).select(
         "customer_id",
-        "amount",
+        to_yuan(F.col("amount")).alias("amount"),
         "channel",
         "product_type",
         "category",
@@ -139,5 +140,5 @@ def transaction_features(
         (F.col("debit_amount_30d") / F.greatest(F.lit(1.0), debit_prev / 3.0)).alias(
             "debit_trend_ratio"
         ),
-        (F.col("credit_amount_90d") - F.col("debit_amount_90d")).alias("net_flow_90d"),
+        money(F.col("credit_amount_90d") - F.col("debit_amount_90d")).alias("net_flow_90d"),
     )
