@@ -36,8 +36,10 @@ FIRST_LOAN = [
     touches("opened_on_wechat", push=(2, 0), sms=(2, 0), wechat=(3, 2)),
     # One lucky push open against 8 of 10 SMS clicks: SMS is the habit.
     touches("lucky_push_open", push=(1, 1), sms=(10, 8)),
-    # One open out of one send is not yet a habit.
+    # With nothing competing, one open out of one send is a (weak) habit ...
     touches("single_open", push=(1, 1)),
+    # ... but one open among three sends is not: (1 + 0.2) / (3 + 4) = 0.17 < 0.2.
+    touches("one_of_three", push=(3, 1)),
     touches("push_regular", push=(6, 4), wechat=(2, 0)),
     # Touched on every channel, opened nothing: lost, goes to re-activation.
     touches("opened_nothing", push=(3, 0), sms=(2, 0), wechat=(1, 0)),
@@ -54,6 +56,7 @@ def test_habit_and_lost_tags_on_first_loan_campaign(spark: SparkSession) -> None
         [
             ("opened_on_wechat", "channel_habit", "wechat"),
             ("lucky_push_open", "channel_habit", "sms"),
+            ("single_open", "channel_habit", "app_push"),
             ("push_regular", "channel_habit", "app_push"),
             ("opened_nothing", "lost", "true"),
         ],
@@ -74,6 +77,11 @@ def test_smoothed_rate_is_additive_smoothing_towards_the_prior(
         F.expr(sql).alias("rate")
     ).first()
     assert row is not None and row["rate"] == pytest.approx(expected)
+
+
+def test_habit_window_selects_the_campaign_columns_of_that_window() -> None:
+    rules = habit_rules(ChannelHabitConfig(window="365d"))
+    assert all("_365d" in r.expression and "_90d" not in r.expression for r in rules)
 
 
 def test_threshold_at_or_below_prior_is_a_config_error() -> None:

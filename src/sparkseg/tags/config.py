@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from sparkseg._model import Section
 
 
 class ChannelHabitConfig(Section):
-    """Built-in channel-habit and lost-group tags from campaign touches (90-day window).
+    """Built-in channel-habit and lost-group tags from campaign touches.
 
     A channel's smoothed response rate is ``(opened + a * p0) / (sent + a)``: a Beta(a*p0,
     a*(1-p0)) prior, so a few touches barely move a customer away from ``p0``.
     """
 
     enabled: bool = True
+    # Window of the campaign features used: <channel>_sent_<window> etc. "365d" needs
+    # 365-day campaign columns in silver/customer_features (the contract has 90d).
+    window: Literal["90d", "365d"] = "90d"
     # a: weight of the prior, in pseudo-touches.
     prior_strength: float = Field(4.0, gt=0)
     # p0: the rate a customer is assumed to have before any touch.
     prior_rate: float = Field(0.05, ge=0, lt=1)
     # A customer's best smoothed rate must reach this to earn a habit tag.
-    min_rate: float = Field(0.3, gt=0, le=1)
-    # Touches (all channels) with no response needed for the ``lost`` group.
+    # 0.2: one open out of one or two touches on a channel is enough when nothing else
+    # competes; one open out of three or more is not, nor is 1 of 1 against 8 of 10.
+    min_rate: float = Field(0.2, gt=0, le=1)
+    # Touches (all channels, within the window) with no response needed for ``lost``.
     lost_min_sent: int = Field(1, ge=1)
 
     @model_validator(mode="after")
