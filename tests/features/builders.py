@@ -107,7 +107,7 @@ IDENTITY_MAP_SCHEMA = schema(
 
 def identity_map_spec() -> TableSpec:
     try:
-        from sparkseg.identity.tables import IDENTITY_MAP  # type: ignore[import-not-found]
+        from sparkseg.identity.tables import IDENTITY_MAP
     except ImportError:
         return TableSpec("silver/identity_map", IDENTITY_MAP_SCHEMA, ("as_of_date",))
     spec: TableSpec = IDENTITY_MAP
