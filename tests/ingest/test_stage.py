@@ -49,6 +49,7 @@ from tests.ingest.data import (
     link,
     txn,
     write_raw,
+    write_table,
 )
 
 
@@ -285,7 +286,7 @@ def test_missing_column_fails_before_any_data_is_read(lake: Lakehouse, cfg: Conf
         RAW_EVENTS.name, schema(*[(f.name, f.dataType) for f in RAW_EVENTS.schema.fields
                                   if f.name != "event_type"]),
     )
-    lake.write(lake.spark.createDataFrame([], no_event_type.schema), no_event_type, mode="overwrite")
+    write_table(lake, no_event_type, [])
     with pytest.raises(SchemaMismatchError, match=r"raw/events: missing column\(s\) event_type"):
         run(lake.spark, cfg, AS_OF)
     assert _written(lake) == []

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, field_validator
 
 from sparkseg._model import Section
+
+CheckpointMode = Literal["auto", "reliable", "local"]
 
 
 class IdentityConfig(Section):
     # Propagation rounds before the stage gives up with ConvergenceError. A round moves
-    # labels one hop, so this bounds the longest identifier chain (hops) that is stitched.
+    # labels one hop, and one more round confirms that nothing changes: identifiers up to
+    # max_rounds - 1 hops from their customer (or component minimum) are stitched.
     max_rounds: int = Field(30, ge=1)
-    # Truncate the label lineage every this many rounds (Spark plans grow with each round).
-    checkpoint_every: int = Field(4, ge=1)
+    # How each round's labels are checkpointed (every round cuts the lineage): "reliable"
+    # writes them to the checkpoint folder (spark.checkpoint_dir; survives a lost
+    # executor), "local" keeps them on the executors (fast; a lost executor fails the
+    # stage, which the orchestrator retries), "auto" is reliable when a folder is set.
+    checkpoint: CheckpointMode = "auto"
     # An identifier linked to more bank customers than this is not used to merge.
     max_customers_per_id: int = Field(3, ge=1)
     # Environment variable holding the key of the keyed hash for personal identifiers.
-    hash_key_env: str = "SPARKSEG_HASH_KEY"
+    hash_key_env: str = Field("SPARKSEG_HASH_KEY", min_length=1)
+    # Identifier types whose values are personal data, stored only as keyed hashes.
     pii_id_types: tuple[str, ...] = ("phone_hash",)
+
+    @field_validator("pii_id_types")
+    @classmethod
+    def _customer_id_stays_plain(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # customer_id is the ONE_ID of a bank customer: hashed, it would match no customer.
+        if "customer_id" in value:
+            raise ValueError("customer_id cannot be hashed: it is the ONE_ID of a customer")
+        return value

@@ -120,5 +120,7 @@ def _write(
                            quarantined_at=now, as_of=as_of)
         for q in quality
     ]
-    lake.write(reduce(DataFrame.unionByName, quarantined), OPS_QUARANTINE,
-               mode="overwrite_partitions", replace=replace)
+    # Bad rows are a small share of every table's partitions: rebalancing (AQE sizes the
+    # partitions) writes a few files instead of one tiny file per input partition.
+    quarantine = reduce(DataFrame.unionByName, quarantined).hint("rebalance")
+    lake.write(quarantine, OPS_QUARANTINE, mode="overwrite_partitions", replace=replace)

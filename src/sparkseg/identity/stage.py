@@ -1,0 +1,128 @@
+"""Stage ``identity``: silver identifiers -> ``silver/identity_map`` (ONE_ID).
+
+Reads the as-of partition of ``silver/identity_links``, ``silver/events`` and
+``silver/customers`` (personal identifiers are already keyed hashes), drops the edges
+of identifiers linked to too many customers (reported in ``ops/identity_exploded``),
+labels every identifier with its nearest customer or its anonymous component
+(:mod:`sparkseg.identity.graph`) and writes both tables for the as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg.config import Config
+from sparkseg.errors import ConfigError, MissingTableError
+from sparkseg.identity.config import CheckpointMode
+from sparkseg.identity.graph import (
+    Materialize,
+    build_graph,
+    local_checkpoint,
+    node_type,
+    node_value,
+    one_ids,
+    propagate_labels,
+)
+from sparkseg.identity.tables import IDENTITY_EXPLODED, IDENTITY_MAP
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS, SILVER_TABLES
+
+log = logging.getLogger(__name__)
+
+# How many of the most-linked exploded identifiers the log line names (values are keyed
+# hashes for personal types; device ids and cookies are not personal data here).
+_LOG_TOP = 5
+
+
+def checkpointing(spark: SparkSession, mode: CheckpointMode) -> Materialize:
+    """How propagation materialises each round (see ``identity.checkpoint``).
+
+    Raises :class:`ConfigError` for ``reliable`` without a checkpoint folder.
+    """
+    has_folder = spark.sparkContext.getCheckpointDir() is not None
+    if mode == "reliable" and not has_folder:
+        raise ConfigError(
+            "identity.checkpoint is 'reliable' but Spark has no checkpoint folder: "
+            "set spark.checkpoint_dir"
+        )
+    if mode == "local" or not has_folder:
+        return local_checkpoint
+
+    def reliable(df: DataFrame, round_no: int) -> DataFrame:
+        # Persisted first so that writing the checkpoint files does not compute the round
+        # a second time.
+        persisted = df.persist(StorageLevel.MEMORY_AND_DISK)
+        checkpointed = persisted.checkpoint(eager=True)
+        persisted.unpersist()
+        return checkpointed
+
+    return reliable
+
+
+def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    lake = Lakehouse(spark, cfg)
+    part = {"as_of_date": as_of}
+    customers = lake.read(SILVER_TABLES[RAW_CUSTOMERS.name], partitions=part)
+    events = lake.read(SILVER_TABLES[RAW_EVENTS.name], partitions=part)
+    links = lake.read(SILVER_TABLES[RAW_IDENTITY_LINKS.name], partitions=part)
+    if customers.isEmpty():
+        spec = SILVER_TABLES[RAW_CUSTOMERS.name]
+        raise MissingTableError(
+            spec.name, lake.uri(spec), f"no rows for as_of_date={as_of}: run ingest for it first"
+        )
+
+    # Links the bank learnt on or after the as-of do not merge (a back-fill must not use
+    # them); every identifier still gets a row in the map.
+    graph = build_graph(
+        links=links,
+        events=events,
+        customers=customers,
+        max_customers=cfg.identity.max_customers_per_id,
+        observed_before=F.lit(dt.datetime.combine(as_of, dt.time(), dt.UTC)),
+    ).persist()
+    labels: DataFrame | None = None
+    try:
+        _report_exploded(graph.exploded, cfg.identity.max_customers_per_id)
+        labels = propagate_labels(
+            graph.nodes,
+            graph.edges,
+            max_rounds=cfg.identity.max_rounds,
+            materialize=checkpointing(spark, cfg.identity.checkpoint),
+        )
+        lake.write(
+            one_ids(labels).withColumn("as_of_date", F.lit(as_of)),
+            IDENTITY_MAP, mode="overwrite_partitions", replace=part,
+        )
+        lake.write(exploded_rows(graph.exploded, as_of=as_of), IDENTITY_EXPLODED,
+                   mode="overwrite_partitions", replace=part)
+    finally:
+        if labels is not None:
+            labels.unpersist()
+        graph.unpersist()
+
+
+def exploded_rows(exploded: DataFrame, *, as_of: dt.date) -> DataFrame:
+    """``ops/identity_exploded`` rows from ``node, customers``."""
+    return exploded.select(
+        F.lit(as_of).alias("as_of_date"),
+        node_type(F.col("node")).alias("id_type"),
+        node_value(F.col("node")).alias("id_value"),
+        F.col("customers").cast("long").alias("customers"),
+    )
+
+
+def _report_exploded(exploded: DataFrame, limit: int) -> None:
+    top = exploded.orderBy(F.col("customers").desc(), "node").limit(_LOG_TOP).collect()
+    if not top:
+        return
+    total = exploded.count()
+    named = ", ".join(f"{r['node']} ({r['customers']} customers)" for r in top)
+    log.warning(
+        "identity: %d identifier(s) linked to more than %d customers were not used to merge "
+        "(see ops/identity_exploded); most linked: %s", total, limit, named,
+    )

@@ -1,0 +1,21 @@
+"""Tables written by the ``identity`` stage (contracts in docs/contracts.md)."""
+
+from __future__ import annotations
+
+from sparkseg.tables import D, L, S, TableSpec, schema
+
+# Every identifier seen in the silver partition of the as-of, with its ONE_ID.
+IDENTITY_MAP = TableSpec(
+    "silver/identity_map",
+    schema(
+        ("id_type", S), ("id_value", S), ("one_id", S), ("customer_id", S), ("as_of_date", D),
+    ),
+    ("as_of_date",),
+)
+
+# Identifiers linked to more customers than identity.max_customers_per_id: not used to merge.
+IDENTITY_EXPLODED = TableSpec(
+    "ops/identity_exploded",
+    schema(("as_of_date", D), ("id_type", S), ("id_value", S), ("customers", L)),
+    ("as_of_date",),
+)
