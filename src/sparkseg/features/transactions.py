@@ -38,7 +38,7 @@ def used_flag(product_type: str) -> str:
 
 
 def _month_index(d: Column, as_of: dt.date) -> Column:
-    """Calendar months from the month of ``d`` back from the month of ``as_of`` (0 = same)."""
+    """Calendar months from the month of ``d`` to the month of ``as_of`` (0 = same month)."""
     return (F.lit(as_of.year * 12 + as_of.month) - (F.year(d) * 12 + F.month(d))).cast("int")
 
 
