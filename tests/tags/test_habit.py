@@ -38,8 +38,8 @@ FIRST_LOAN = [
     touches("lucky_push_open", push=(1, 1), sms=(10, 8)),
     # With nothing competing, one open out of one send is a (weak) habit ...
     touches("single_open", push=(1, 1)),
-    # ... but one open among three sends is not: (1 + 0.2) / (3 + 4) = 0.17 < 0.2.
-    touches("one_of_three", push=(3, 1)),
+    # ... but one open among five sends is not: (1 + 0.2) / (5 + 4) = 0.13 < 0.15.
+    touches("one_of_five", push=(5, 1)),
     touches("push_regular", push=(6, 4), wechat=(2, 0)),
     # Touched on every channel, opened nothing: lost, goes to re-activation.
     touches("opened_nothing", push=(3, 0), sms=(2, 0), wechat=(1, 0)),

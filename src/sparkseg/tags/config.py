@@ -25,9 +25,10 @@ class ChannelHabitConfig(Section):
     # p0: the rate a customer is assumed to have before any touch.
     prior_rate: float = Field(0.05, ge=0, lt=1)
     # A customer's best smoothed rate must reach this to earn a habit tag.
-    # 0.2: one open out of one or two touches on a channel is enough when nothing else
-    # competes; one open out of three or more is not, nor is 1 of 1 against 8 of 10.
-    min_rate: float = Field(0.2, gt=0, le=1)
+    # 0.15 (3 x p0): one open out of up to four touches on a channel is enough when
+    # nothing else competes; one open among five or more is not, and 1 of 1 (0.24)
+    # still loses to 8 of 10 elsewhere (0.59).
+    min_rate: float = Field(0.15, gt=0, le=1)
     # Touches (all channels, within the window) with no response needed for ``lost``.
     lost_min_sent: int = Field(1, ge=1)
 

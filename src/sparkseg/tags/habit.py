@@ -9,8 +9,8 @@ as every other rule.
 
 Smoothed rate per channel: ``(opened + a * p0) / (sent + a)`` (the posterior mean of a
 Beta(a*p0, a*(1-p0)) prior). One open out of one send (a=4, p0=0.05: 0.24) therefore
-ranks below 8 opens out of 10 (0.59), and one open among three or more sends (<= 0.17)
-stays under the default 0.2 threshold.
+ranks below 8 opens out of 10 (0.59), and one open among five or more sends (<= 0.13)
+stays under the default 0.15 threshold.
 """
 
 from __future__ import annotations
