@@ -87,7 +87,7 @@ def _record(
         started, float(seconds),
         dict(led.inputs), dict(led.outputs), dict(led.rows), message,
     )
-    df = spark.createDataFrame([row], OPS_RUNS.schema)
+    df = spark.createDataFrame([row], OPS_RUNS.schema).coalesce(1)  # one row: one file
     try:
         lake.write(df, OPS_RUNS, mode="append", metadata={"sparkseg.stage": led.stage})
     except SparksegError as err:  # never hide the stage's own outcome behind the audit write

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 from pyspark.sql import SparkSession
 
@@ -73,7 +74,8 @@ def build_session(cfg: SparkConfig) -> SparkSession:
         settings["spark.driver.memory"] = cfg.driver_memory or _default_driver_memory()
     if cfg.shuffle_partitions is not None:
         settings["spark.sql.shuffle.partitions"] = str(cfg.shuffle_partitions)
-    if not cfg.show_progress:
+    # A progress bar only helps a person at a terminal; in logs it is noise.
+    if not cfg.show_progress or not sys.stderr.isatty():
         settings["spark.ui.showConsoleProgress"] = "false"
     settings.update(cfg.conf)
     for key, value in settings.items():
