@@ -65,6 +65,8 @@ def checkpointing(spark: SparkSession, mode: CheckpointMode) -> Materialize:
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    """Write ``silver/identity_map`` and ``ops/identity_exploded`` for ``as_of``."""
+    materialize = checkpointing(spark, cfg.identity.checkpoint)  # config errors first
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
     customers = lake.read(SILVER_TABLES[RAW_CUSTOMERS.name], partitions=part)
@@ -92,7 +94,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
             graph.nodes,
             graph.edges,
             max_rounds=cfg.identity.max_rounds,
-            materialize=checkpointing(spark, cfg.identity.checkpoint),
+            materialize=materialize,
         )
         lake.write(
             one_ids(labels).withColumn("as_of_date", F.lit(as_of)),
@@ -120,7 +122,7 @@ def _report_exploded(exploded: DataFrame, limit: int) -> None:
     top = exploded.orderBy(F.col("customers").desc(), "node").limit(_LOG_TOP).collect()
     if not top:
         return
-    total = exploded.count()
+    total = len(top) if len(top) < _LOG_TOP else exploded.count()
     named = ", ".join(f"{r['node']} ({r['customers']} customers)" for r in top)
     log.warning(
         "identity: %d identifier(s) linked to more than %d customers were not used to merge "

@@ -71,6 +71,7 @@ def flag_table(
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    """Validate every raw table; write ``silver/<table>`` and ``ops/quarantine`` for ``as_of``."""
     key = hash_key(cfg.identity)
     now = dt.datetime.now(dt.UTC)
     current = ledger.current()
