@@ -281,7 +281,8 @@ def evaluate_due(spark: SparkSession, cfg: Config, as_of: dt.date) -> int | None
     """The audiences stage's hook: evaluate the latest audience whose window has closed.
 
     That is the latest audience as-of date ``d`` with ``d + window_days <= as_of``. It is
-    skipped (logged, no error) when there is none or the data does not cover its window.
+    skipped (logged, no error) when there is none, a response table is missing, or the
+    data does not cover its window.
     """
     lake = Lakehouse(spark, cfg)
     if not lake.exists(AUDIENCE_MEMBERS):
@@ -298,4 +299,9 @@ def evaluate_due(spark: SparkSession, cfg: Config, as_of: dt.date) -> int | None
     if due is None:
         log.info("post-evaluation: no audience older than %d days", days)
         return None
-    return _evaluate(spark, cfg, due, days, strict=False)
+    try:
+        return _evaluate(spark, cfg, due, days, strict=False)
+    except MissingTableError as err:
+        # Post-evaluation is a by-product of the audiences run: it must not fail it.
+        log.warning("post-evaluation of %s skipped: %s", due, err)
+        return None
