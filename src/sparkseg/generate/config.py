@@ -4,13 +4,53 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sparkseg._model import Section
 
+# Persona names are fixed by docs/contracts.md ("Synthetic data").
+PERSONAS: tuple[str, ...] = (
+    "payroll_mass",
+    "young_digital",
+    "affluent_investor",
+    "silver_depositor",
+    "small_business",
+    "dormant_saver",
+    "churning",
+    "new_customer",
+)
+
+
+class PersonaShares(Section):
+    """Mixture weights of the planted personas (normalised to sum 1)."""
+
+    payroll_mass: float = Field(0.27, ge=0.0)
+    young_digital: float = Field(0.18, ge=0.0)
+    affluent_investor: float = Field(0.07, ge=0.0)
+    silver_depositor: float = Field(0.14, ge=0.0)
+    small_business: float = Field(0.08, ge=0.0)
+    dormant_saver: float = Field(0.12, ge=0.0)
+    churning: float = Field(0.07, ge=0.0)
+    new_customer: float = Field(0.07, ge=0.0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> PersonaShares:
+        if sum(self.weights().values()) <= 0:
+            raise ValueError("at least one persona share must be > 0")
+        return self
+
+    def weights(self) -> dict[str, float]:
+        return {p: float(getattr(self, p)) for p in PERSONAS}
+
+    def normalised(self) -> dict[str, float]:
+        w = self.weights()
+        total = sum(w.values())
+        return {p: v / total for p, v in w.items()}
+
 
 class GenerateConfig(Section):
-    customers: int = Field(20_000, ge=1)
+    # Customer ids are "C" + 9 digits, hence the ceiling.
+    customers: int = Field(20_000, ge=1, le=999_999_999)
     seed: int = 42
     months: int = Field(12, ge=1, le=60)
     # The last day covered by generated data (exclusive); the demo as-of date.
@@ -19,3 +59,24 @@ class GenerateConfig(Section):
     dirty_share: float = Field(0.005, ge=0.0, le=0.5)
     txn_per_customer: float = Field(50.0, gt=0)
     events_per_customer: float = Field(50.0, gt=0)
+    personas: PersonaShares = PersonaShares()
+    # Marketing campaigns spread evenly over the period; each reaches this share of customers.
+    campaigns: int = Field(4, ge=0, le=24)
+    campaign_reach: float = Field(0.6, ge=0.0, le=1.0)
+    # Chance that a touch on the customer's preferred channel is opened, and on any other.
+    open_rate_preferred: float = Field(0.45, ge=0.0, le=1.0)
+    open_rate_other: float = Field(0.04, ge=0.0, le=1.0)
+    # Share of customers aged 30-45 who spend on children (MCC 5641, 5945, 8211, 8220, 8299).
+    parent_share: float = Field(0.45, ge=0.0, le=1.0)
+    # Share of customers whose app device reaches their customer_id only through the phone
+    # (identity chains web_cookie -> device_id -> phone_hash -> customer_id).
+    chain_share: float = Field(0.15, ge=0.0, le=1.0)
+    # Share of customers whose household shares one tablet (2-5 customers per tablet).
+    family_device_share: float = Field(0.02, ge=0.0, le=0.7)
+    # Shop / branch-demo phones that many customers log in on (explosion-guard bait).
+    shop_devices: int = Field(2, ge=0, le=1000)
+    shop_device_customers: int = Field(30, ge=2)
+    # Anonymous visitors (identifiers with no customer) per customer.
+    anonymous_share: float = Field(0.1, ge=0.0, le=10.0)
+    # Target size of one output Parquet file.
+    target_file_mb: int = Field(128, ge=1)
