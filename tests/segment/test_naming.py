@@ -42,3 +42,13 @@ def test_segments_with_equal_top_phrases_get_distinct_names() -> None:
 
 def test_unknown_feature_gets_a_generic_phrase() -> None:
     assert phrase("foo_score", -0.7)[:2] == ("low foo_score", "foo_score低")
+
+
+def test_same_phrases_in_another_order_count_as_the_same_name() -> None:
+    lifts = {
+        2: {"age": 1.5, "tenure_days": 1.2, "share_txn_branch_90d": 1.0, "aum": 0.6},
+        8: {"share_txn_branch_90d": 1.6, "age": 1.4, "tenure_days": 1.1, "aum": -0.5},
+    }
+    names = name_segments(lifts, max_phrases=3)
+    assert names[2].en == "Senior · long-tenured · branch-preferring · high AUM"
+    assert names[8].en == "Branch-preferring · senior · long-tenured · low AUM"

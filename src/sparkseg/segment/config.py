@@ -43,12 +43,14 @@ def _f(name: str, impute: Impute = "zero", transform: Transform = "log1p", fill:
 
 # Chosen from docs/contracts.md to tell apart wealth, activity, payroll, channel habit,
 # digital engagement, age/tenure and trend: the axes along which bank personas differ.
-# Money and counts are heavy-tailed (log1p); shares and ages are already on a bounded scale.
+# One column per axis where columns are near-duplicates (total_balance ~ aum, credit ~
+# debit amount): every standardized column weighs the same, so duplicates would let one
+# axis (activity) dominate the distance. Money and counts are heavy-tailed (log1p);
+# shares and ages are already on a bounded scale.
 DEFAULT_FEATURES: tuple[ClusterFeature, ...] = (
     _f("aum", "median"),
-    _f("total_balance", "median"),
+    _f("aum_change_90d"),
     _f("debit_amount_90d"),
-    _f("credit_amount_90d"),
     _f("txn_count_90d"),
     # Null means "never transacted": fill with a recency older than any window (3 years).
     _f("days_since_last_txn", "constant", fill=1095.0),
@@ -57,6 +59,7 @@ DEFAULT_FEATURES: tuple[ClusterFeature, ...] = (
     _f("share_txn_branch_90d", transform="none"),
     _f("share_txn_mobile_app_90d", transform="none"),
     _f("share_txn_wechat_90d", transform="none"),
+    _f("share_txn_third_party_90d", transform="none"),
     _f("event_count_90d"),
     _f("age", "median", transform="none"),
     _f("tenure_days", "median"),

@@ -12,7 +12,7 @@ same name, and nothing depends on cluster numbers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 SEPARATOR = " · "
@@ -147,37 +147,44 @@ def name_segments(
 ) -> dict[int, SegmentName]:
     """A distinct name per segment from ``segment -> feature -> lift_z``.
 
-    Up to ``max_phrases`` phrases; two segments that would share a name get one more
-    phrase each while they have one, and then roman numerals in segment order.
+    Up to ``max_phrases`` phrases. Two segments clash when their names use the same
+    phrases in either language, in whatever order ("Senior · branch-preferring" and
+    "Branch-preferring · senior" would read as one segment). Clashing segments get one
+    more phrase each while they have one, and then roman numerals in segment order.
     """
     available = {s: _phrases(lifts[s], min_lift) for s in sorted(lifts)}
     used = {s: min(max_phrases, len(p)) for s, p in available.items()}
-    names = {s: _compose(available[s][: used[s]]) for s in available}
+
+    def words(s: int) -> tuple[frozenset[str], frozenset[str]]:
+        parts = available[s][: used[s]]
+        return frozenset(p[0] for p in parts), frozenset(p[1] for p in parts)
+
     while True:
-        en_count = Counter(n[0] for n in names.values())
-        zh_count = Counter(n[1] for n in names.values())
-        clashing = [s for s, n in names.items() if en_count[n[0]] > 1 or zh_count[n[1]] > 1]
-        if not clashing:
-            break
+        en_count = Counter(words(s)[0] for s in available)
+        zh_count = Counter(words(s)[1] for s in available)
+        clashing = [
+            s for s in available if en_count[words(s)[0]] > 1 or zh_count[words(s)[1]] > 1
+        ]
         extendable = [s for s in clashing if used[s] < len(available[s])]
-        if extendable:
-            for s in extendable:
-                used[s] += 1
-                names[s] = _compose(available[s][: used[s]])
-            continue
-        # Nothing left to tell them apart: number each group of clashing names (segments
-        # linked by an equal English or Chinese name) in segment order.
-        for members in _clash_groups(clashing, names):
-            for i, s in enumerate(members):
-                numeral = _ROMAN[i] if i < len(_ROMAN) else str(i + 1)
-                en, zh = names[s]
-                names[s] = (f"{en} {numeral}", f"{zh}{numeral}")
-        break
+        if not extendable:
+            break
+        for s in extendable:
+            used[s] += 1
+    names = {s: _compose(available[s][: used[s]]) for s in available}
+    # Nothing left to tell them apart: number each group of clashing segments (linked by
+    # equal phrase sets in either language) in segment order.
+    for members in _clash_groups(clashing, words):
+        for i, s in enumerate(members):
+            numeral = _ROMAN[i] if i < len(_ROMAN) else str(i + 1)
+            en, zh = names[s]
+            names[s] = (f"{en} {numeral}", f"{zh}{numeral}")
     return {s: SegmentName(en, zh) for s, (en, zh) in names.items()}
 
 
-def _clash_groups(clashing: list[int], names: Mapping[int, tuple[str, str]]) -> list[list[int]]:
-    """Connected groups of segments whose English or Chinese names are equal."""
+def _clash_groups(
+    clashing: list[int], words: Callable[[int], tuple[frozenset[str], frozenset[str]]]
+) -> list[list[int]]:
+    """Connected groups of segments whose English or Chinese phrase sets are equal."""
     parent = {s: s for s in clashing}
 
     def root(s: int) -> int:
@@ -187,7 +194,7 @@ def _clash_groups(clashing: list[int], names: Mapping[int, tuple[str, str]]) -> 
 
     for a in clashing:
         for b in clashing:
-            if a < b and (names[a][0] == names[b][0] or names[a][1] == names[b][1]):
+            if a < b and (words(a)[0] == words(b)[0] or words(a)[1] == words(b)[1]):
                 parent[root(b)] = root(a)
     groups: dict[int, list[int]] = {}
     for s in sorted(clashing):
