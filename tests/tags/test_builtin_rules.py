@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from sparkseg.config import Config
 from sparkseg.tags import engine
+from sparkseg.tags.rules import RuleSet
 from sparkseg.tags.stage import load_rules
 from tests.conftest import REPO, make_config
 from tests.tags.builders import AS_OF, input_frame, input_row
@@ -86,8 +87,12 @@ def repo_cfg(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 
 @pytest.fixture(scope="module")
-def long_tags(spark: SparkSession, repo_cfg: Config) -> Iterator[DataFrame]:
-    rules = load_rules(spark, repo_cfg)
+def rules(spark: SparkSession, repo_cfg: Config) -> RuleSet:
+    return load_rules(spark, repo_cfg)
+
+
+@pytest.fixture(scope="module")
+def long_tags(spark: SparkSession, rules: RuleSet) -> Iterator[DataFrame]:
     entries = engine.evaluate_tags(input_frame(spark, ROWS), rules=rules)
     long = engine.to_long(entries, as_of=AS_OF, rule_version=rules.version).cache()
     yield long
@@ -132,16 +137,12 @@ def test_built_in_rule_on_its_boundary_rows(
     assert own_rows_by_tag.get(tag, set()) == set(EXPECTED[tag])
 
 
-def test_every_file_rule_has_a_test(spark: SparkSession, repo_cfg: Config) -> None:
-    rules = load_rules(spark, repo_cfg)
+def test_every_file_rule_has_a_test(rules: RuleSet) -> None:
     file_rules = {r.name for r in rules.rules if not r.builtin}
     assert file_rules == set(EXPECTED)
 
 
-def test_every_rule_has_a_category_and_english_and_chinese_description(
-    spark: SparkSession, repo_cfg: Config
-) -> None:
-    rules = load_rules(spark, repo_cfg)
+def test_every_rule_has_a_category_and_english_and_chinese_description(rules: RuleSet) -> None:
     assert {r.category for r in rules.rules} == {
         "basic_attributes", "relationships", "interests_preferences", "value", "risk",
         "marketing",
