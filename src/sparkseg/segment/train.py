@@ -196,7 +196,7 @@ def fit_segmentation(sample: DataFrame, cfg: SegmentConfig, *, share: float = 1.
 
 
 def segment_infos(
-    trained: TrainedModel, previous: ModelMetadata | None, cfg: SegmentConfig
+    m: Moments, n_clusters: int, previous: ModelMetadata | None, cfg: SegmentConfig
 ) -> tuple[list[SegmentInfo], int]:
     """Segment id, name and centroid of each cluster; and the lineage's highest id.
 
@@ -204,7 +204,6 @@ def segment_infos(
     its points) still gets an id, so that scoring can map every cluster: it is never
     matched, and its centroid is the population mean.
     """
-    m = trained.moments
     next_id = (previous.max_segment_id + 1) if previous else 1
     ids = align.assign_segment_ids(
         m.means, m.sizes, previous.centroids_by_segment() if previous else None, m.pop_std,
@@ -212,7 +211,6 @@ def segment_infos(
     )
     lifts = m.lifts()
     means = dict(m.means)
-    n_clusters = len(trained.chosen.model.clusterCenters())
     for c in range(n_clusters):
         if c not in means:
             free = max([next_id - 1, *(a.segment_id for a in ids.values())]) + 1
@@ -262,7 +260,9 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     previous_version = store.latest()
     previous = store.load_metadata(previous_version) if previous_version is not None else None
-    infos, max_id = segment_infos(trained, previous, seg)
+    infos, max_id = segment_infos(
+        trained.moments, len(trained.chosen.model.clusterCenters()), previous, seg
+    )
     led = ledger.current()
     chosen = trained.chosen.score
     meta = ModelMetadata(
