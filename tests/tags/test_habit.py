@@ -48,7 +48,7 @@ FIRST_LOAN = [
 
 
 def test_habit_and_lost_tags_on_first_loan_campaign(spark: SparkSession) -> None:
-    cfg = ChannelHabitConfig()
+    cfg = ChannelHabitConfig(window="90d")  # the example counts touches over 90 days
     rules = build_rule_set(habit_rules(cfg), source="<test>", version="t")
     entries = engine.evaluate_tags(input_frame(spark, FIRST_LOAN), rules=rules)
     actual = engine.to_long(entries, as_of=AS_OF, rule_version="t").select("one_id", "tag", "value")

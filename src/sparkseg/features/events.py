@@ -96,6 +96,15 @@ def event_features(events: DataFrame, *, as_of: dt.date) -> DataFrame:
             count_if(within(d, 90) & is_type(sent)).alias(f"{stem}_sent_90d"),
             count_if(within(d, 90) & is_type(response)).alias(response_col),
         ]
+    # A year of touches for channel habits: one campaign per quarter gives too few touches
+    # in 90 days to tell a habit from chance.
+    for stem, sent, response, response_col, _ in CAMPAIGN_CHANNELS:
+        aggs += [
+            count_if(within(d, 365) & is_type(sent)).alias(f"{stem}_sent_365d"),
+            count_if(within(d, 365) & is_type(response)).alias(
+                response_col.replace("_90d", "_365d")
+            ),
+        ]
     g = e.groupBy("customer_id").agg(*aggs)
 
     n90 = F.col("event_count_90d")

@@ -55,6 +55,8 @@ CUSTOMER_FEATURES = TableSpec(
         ("push_sent_90d", L), ("push_opened_90d", L), ("sms_sent_90d", L),
         ("sms_clicked_90d", L), ("wechat_sent_90d", L), ("wechat_opened_90d", L),
         ("push_open_rate_90d", DB), ("sms_click_rate_90d", DB), ("wechat_open_rate_90d", DB),
+        ("push_sent_365d", L), ("push_opened_365d", L), ("sms_sent_365d", L),
+        ("sms_clicked_365d", L), ("wechat_sent_365d", L), ("wechat_opened_365d", L),
         # lifecycle
         ("is_new_customer", INT), ("in_honeymoon", INT),
         # trends

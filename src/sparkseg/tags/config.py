@@ -17,9 +17,9 @@ class ChannelHabitConfig(Section):
     """
 
     enabled: bool = True
-    # Window of the campaign features used: <channel>_sent_<window> etc. "365d" needs
-    # 365-day campaign columns in silver/customer_features (the contract has 90d).
-    window: Literal["90d", "365d"] = "90d"
+    # Window of the campaign features used (<channel>_sent_<window> etc.). A year, because
+    # with about one campaign a quarter 90 days hold too few touches to tell habit from chance.
+    window: Literal["90d", "365d"] = "365d"
     # a: weight of the prior, in pseudo-touches.
     prior_strength: float = Field(4.0, gt=0)
     # p0: the rate a customer is assumed to have before any touch.
