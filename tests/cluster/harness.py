@@ -7,6 +7,7 @@ process this harness started, by process id, and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -111,10 +112,8 @@ class StandaloneCluster:
     def kill(self, name: str) -> None:
         """SIGKILL one process (and the executors it launched, in its process group)."""
         proc = self.procs[name]
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=30)
 
     def stop(self) -> None:
