@@ -1,0 +1,112 @@
+"""Peak resident memory of a process tree, sampled in a background thread.
+
+The Spark driver JVM is a child of the Python process that starts it, and ``sparkseg run``
+is a child of the harness, so "peak memory" here is the largest sum of RSS over a process
+and all its descendants seen at any sample (every ``interval`` seconds). psutil is used
+when installed, else Linux ``/proc``; elsewhere the sampler reports nothing (None).
+Sampling can miss a spike shorter than the interval; the JVM's heap grows and is not
+returned, so for Spark the figure is close to the true peak.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+try:
+    import psutil
+except ImportError:  # optional: /proc is enough on Linux
+    psutil = None
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _tree_rss_proc(root: int) -> int | None:
+    """Sum of RSS over ``root`` and its descendants from /proc (Linux), or None."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, ValueError, IndexError):
+            continue
+        pid = int(entry.name)
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = pages * _PAGE
+    if root not in rss:
+        return None
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def tree_rss(root: int) -> int | None:
+    """Current RSS in bytes of ``root`` plus all its descendants (None if unknown)."""
+    if psutil is not None:
+        try:
+            proc = psutil.Process(root)
+            procs = [proc, *proc.children(recursive=True)]
+        except psutil.Error:
+            return None
+        total = 0
+        for p in procs:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:  # exited between listing and reading
+                continue
+        return total
+    return _tree_rss_proc(root)
+
+
+class PeakSampler:
+    """Samples :func:`tree_rss` of ``pid`` until stopped; ``peak`` is the largest seen."""
+
+    def __init__(self, pid: int | None = None, interval: float = 0.2) -> None:
+        self.pid = pid if pid is not None else os.getpid()
+        self.interval = interval
+        self.peak: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        now = tree_rss(self.pid)
+        if now is not None and (self.peak is None or now > self.peak):
+            self.peak = now
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def start(self) -> PeakSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> int | None:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+@contextmanager
+def peak_memory(pid: int | None = None, interval: float = 0.2) -> Iterator[PeakSampler]:
+    """``with peak_memory() as s: ...`` then ``s.peak`` (bytes or None)."""
+    sampler = PeakSampler(pid, interval).start()
+    try:
+        yield sampler
+    finally:
+        sampler.stop()

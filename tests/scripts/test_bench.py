@@ -1,0 +1,315 @@
+"""scripts/bench.py and its helpers: peers agree with the features stage, results, memory.
+
+The equivalence test runs sparkseg's ``build_features`` and the DuckDB/Polars versions on
+the same tiny inline silver tables (edge cases of every window and fill) and compares every
+column. The end-to-end smoke test of the harness (generate 300 customers, every step) is
+marked slow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from bench_lib import report as rep
+from bench_lib.check import compare_tables, read_parquet_files
+from bench_lib.memory import peak_memory
+from bench_lib.peers import (
+    Inputs,
+    Params,
+    check_columns_cover_spec,
+    output_columns,
+    run_duckdb,
+    run_polars,
+)
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import to_arrow_schema
+
+from sparkseg.config import Config
+from sparkseg.features.stage import build_features
+from tests.features.builders import (
+    AS_OF,
+    bal,
+    bals,
+    cust,
+    custs,
+    days_before,
+    evt,
+    evts,
+    ids,
+    txn,
+    txns,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+D = dt.date
+
+
+def _inputs(spark: SparkSession) -> dict[str, DataFrame]:
+    """Silver rows with the edges the features stage cares about (see the comments)."""
+    return {
+        "customers": custs(spark, [
+            cust("c1", open_date=D(2021, 3, 1)),
+            cust("c2", open_date=D(2026, 9, 1), birth_date=D(1990, 11, 1)),  # birthday at as-of
+            cust("c3", open_date=D(2026, 11, 5)),  # opened after as-of: no row
+            cust("c4", open_date=None, birth_date=D(1990, 11, 2)),  # unknown tenure
+            cust("c5", open_date=D(2026, 10, 1)),  # no activity at all
+        ]),
+        "transactions": txns(spark, [
+            txn("c1", days_before(0), 5000),  # at as-of: excluded
+            txn("c1", days_before(-3), 5000),  # after as-of: excluded
+            txn("c1", days_before(30), 10.5, channel="atm"),  # first day of the 30d window
+            txn("c1", days_before(30.5), 7.25, channel="wechat"),  # day 31
+            txn("c1", days_before(1), 100.1, category="transfer"),
+            txn("c1", days_before(1.5), 3, direction=None),  # unknown direction
+            txn("c1", days_before(40), 300, "credit", category="salary"),
+            txn("c1", days_before(70), 300, "credit", category="salary"),
+            txn("c1", days_before(100), 55.55, mcc="5641", channel="pos"),
+            txn("c1", days_before(200), 1000, category="wealth_purchase", product_type="wealth"),
+            txn("c1", days_before(10), 20, product_type="credit_card", channel="online_banking"),
+            txn("c1", days_before(400), 1, channel="branch"),  # only in "ever"
+            txn("c4", days_before(5), 42, channel="third_party", product_type=None),
+        ]),
+        "balances": bals(spark, [
+            bal("c1", "deposit", 1000, D(2026, 10, 31)),
+            bal("c1", "loan", 500, D(2026, 10, 31)),
+            bal("c1", "deposit", 900, D(2026, 9, 30)),
+            bal("c1", "wealth", 300, D(2026, 9, 30)),  # closed before the latest month-end
+            bal("c1", "deposit", 800, D(2026, 7, 31)),
+            bal("c1", "deposit", 700, D(2026, 5, 31)),
+            bal("c1", "deposit", 9999, D(2026, 11, 1)),  # at as-of: excluded
+            bal("c4", "fund", 0, D(2026, 10, 31)),  # a zero balance is not held
+        ]),
+        "events": evts(spark, [
+            evt("c1", days_before(2), "login"),
+            evt("c1", days_before(2.2), "page_view", "wechat"),
+            evt("c1", days_before(20), "push_sent"),
+            evt("c1", days_before(19), "push_opened"),
+            evt("c1", days_before(19.5), "push_opened"),  # more opens than sends: rate capped
+            evt("c1", days_before(200), "sms_sent", "sms"),
+            evt("c1", days_before(0), "login"),  # at as-of: excluded
+            evt("dev-2", days_before(3), "search", "mini_program", id_type="device_id"),
+            evt("dev-anon", days_before(3), "login", id_type="device_id"),  # anonymous
+        ]),
+        "identity_map": ids(spark, [
+            ("customer_id", "c1", "c1", "c1"),
+            ("customer_id", "c2", "c2", "c2"),
+            ("device_id", "dev-2", "c2", "c2"),
+            ("device_id", "dev-anon", "anon-1", None),
+        ]),
+    }
+
+
+@pytest.fixture(scope="module")
+def silver_files(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+                 ) -> tuple[Inputs, Path]:
+    """The inputs as Parquet files, and sparkseg's features of them as a Parquet file."""
+    root = tmp_path_factory.mktemp("bench_peers")
+    frames = _inputs(spark)
+    files: dict[str, list[str]] = {}
+    for name, df in frames.items():
+        path = root / f"{name}.parquet"
+        pq.write_table(_arrow(df), path)
+        files[name] = [str(path)]
+    cfg = Config(warehouse=str(root / "lake"))
+    ours = build_features(
+        frames["customers"], frames["transactions"], frames["balances"], frames["events"],
+        frames["identity_map"].select("id_type", "id_value", "customer_id"),
+        cfg=cfg, as_of=AS_OF,
+    )
+    pq.write_table(_arrow(ours), root / "sparkseg.parquet")  # a handful of rows
+    return Inputs(**files), root
+
+
+def _arrow(df: DataFrame) -> pa.Table:
+    """A tiny DataFrame as an Arrow table with Spark's types (timestamps UTC).
+
+    ``toArrow`` of a local DataFrame (inline rows) needs no cluster job.
+    """
+    table = df.toArrow()
+    return table.cast(to_arrow_schema(df.schema))
+
+
+def _params() -> Params:
+    f = Config(warehouse="/unused").features
+    return Params(as_of=AS_OF, child_mcc=tuple(f.child_mcc),
+                  new_customer_days=f.new_customer_days, honeymoon_days=f.honeymoon_days)
+
+
+def _run_peer(engine: str, inputs: Inputs, out: Path) -> pa.Table:
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+        run_duckdb(inputs, _params(), threads=2, out=str(out))
+    else:
+        pytest.importorskip("polars")
+        run_polars(inputs, _params(), out=str(out), streaming=engine == "polars-streaming")
+    return pq.read_table(out)
+
+
+def test_peer_feature_set_is_the_feature_table_contract() -> None:
+    check_columns_cover_spec()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars", "polars-streaming"])
+def test_peer_computes_every_feature_column_as_the_stage_does(
+    engine: str, silver_files: tuple[Inputs, Path], tmp_path: Path
+) -> None:
+    inputs, root = silver_files
+    peer = _run_peer(engine, inputs, tmp_path / "peer.parquet")
+    ours = read_parquet_files([str(root / "sparkseg.parquet")])
+
+    result = compare_tables(ours, peer, abs_tol=1e-9)
+
+    assert peer.column_names == output_columns()
+    assert result.columns == len(output_columns()) - 1  # all but the key
+    assert result.ok, result.summary("sparkseg", engine)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "polars"])
+def test_peer_windows_fills_and_caps_match_hand_computed_values(
+    engine: str, silver_files: tuple[Inputs, Path], tmp_path: Path
+) -> None:
+    inputs, _ = silver_files
+    rows = {r["customer_id"]: r for r in
+            _run_peer(engine, inputs, tmp_path / "peer.parquet").to_pylist()}
+
+    assert sorted(rows) == ["c1", "c2", "c4", "c5"]  # c3 opened after as-of
+    c1 = rows["c1"]
+    # 30d: days 1 (x2), 10, 30; day 31 and the as-of rows are out.
+    assert c1["txn_count_30d"] == 4
+    assert c1["debit_amount_30d"] == pytest.approx(100.1 + 10.5 + 20)  # unknown direction out
+    assert c1["salary_months_12m"] == 2 and c1["salary_amount_90d"] == pytest.approx(600)
+    assert c1["child_related_spend_365d"] == pytest.approx(55.55)
+    assert c1["days_since_first_txn"] == 400 and c1["days_since_last_txn"] == 1
+    assert c1["balance_wealth"] == 0.0 and c1["has_wealth"] == 1  # closed, but bought in 365d
+    assert c1["aum"] == pytest.approx(1000) and c1["total_balance"] == pytest.approx(1500)
+    assert c1["aum_90d_ago"] == pytest.approx(800)  # latest month-end before as-of - 90 days
+    assert c1["push_open_rate_90d"] == 1.0 and c1["sms_click_rate_90d"] is None
+    assert c1["event_count_90d"] == 4  # login, page view, two opens; the send is reach
+    assert rows["c2"]["search_count_90d"] == 1 and rows["c2"]["age"] == 36
+    assert rows["c4"]["age"] == 35 and rows["c4"]["is_new_customer"] == 0
+    assert rows["c4"]["has_fund"] == 0 and rows["c4"]["share_txn_third_party_90d"] == 1.0
+    c5 = rows["c5"]
+    assert c5["txn_count_365d"] == 0 and c5["days_since_last_txn"] is None
+    assert c5["share_txn_atm_90d"] == 0.0 and c5["aum_cv_12m"] is None
+
+
+def test_compare_tables_names_columns_that_differ_and_null_mismatches() -> None:
+    left = pa.table({"customer_id": ["a", "b", "c"], "x": [1.0, 2.0, None],
+                     "y": [1, 2, 3], "s": ["u", "v", "w"]})
+    right = pa.table({"customer_id": ["c", "b", "a"], "x": [None, 2.0, 1.005],
+                      "y": [3, 5, 1], "s": ["w", "v", "u"]})
+
+    same_within_cent = compare_tables(left, right)
+    strict = compare_tables(left, right, abs_tol=0.0)
+
+    assert same_within_cent.differing == {"y": 1}
+    assert strict.differing == {"x": 1, "y": 1}
+    assert not strict.ok
+    nulls = compare_tables(left, right.set_column(1, "x", pa.array([1.0, 2.0, 1.005])))
+    assert nulls.differing == {"x": 1, "y": 1}
+
+
+def _result(customers: int, step: str, engine: str, median: float, **kw: object) -> rep.Result:
+    base: dict[str, object] = dict(
+        customers=customers, cores=2, step=step, engine=engine, seconds=[median],
+        peak_bytes=None, rows=customers * 100, load_before=1.0, load_after=1.0,
+        measured_at="t",
+    )
+    base.update(kw)
+    return rep.make_result(**base)  # type: ignore[arg-type]
+
+
+def test_results_merge_keeps_sizes_not_measured_again_and_sets_ratios(tmp_path: Path) -> None:
+    old = [_result(100_000, "features", "sparkseg", 50.0),
+           _result(1_000_000, "features", "sparkseg", 400.0)]
+    rep.write_csv(tmp_path / "r.csv", old)
+    new = [_result(100_000, "features", "sparkseg", 40.0),
+           _result(100_000, "features", "duckdb", 10.0)]
+
+    merged = rep.merge(rep.read_csv(tmp_path / "r.csv"), new)
+    rep.set_ratios(merged, {"features": "duckdb"})
+
+    got = {(r.customers, r.engine): (r.median_s, r.ratio) for r in merged}
+    assert got == {(100_000, "sparkseg"): (40.0, 4.0), (100_000, "duckdb"): (10.0, 1.0),
+                   (1_000_000, "sparkseg"): (400.0, None)}
+    assert merged[0].rows_per_s_per_core == pytest.approx(100_000 * 100 / 40.0 / 2)
+
+
+def test_targets_say_met_missed_and_not_measured() -> None:
+    results = [
+        _result(100_000, "full run", "sparkseg", 100.0),
+        _result(1_000_000, "full run", "sparkseg", 900.0),
+        _result(1_000_000, "features", "sparkseg", 60.0),
+        _result(1_000_000, "features", "duckdb", 30.0),
+    ]
+    rep.set_ratios(results, {"features": "duckdb"})
+
+    lines = rep.targets(results, run_step="full run", feat_step="features",
+                        spark_engine="sparkseg", train_step="stage train")
+
+    text = "\n".join(lines)
+    assert "full run, 1M customers, 2 cores, < 600 s: 900 s, MISSED by 1.50x" in text
+    assert "features <= 3x DuckDB at 1,000,000: 2.00x, met" in text
+    assert "train(5M) <= 1.3 x train(1M): NOT MEASURED" in text
+    assert "100,000->1,000,000: 0.95" in text  # log(9)/log(10)
+    assert "peak memory < 16 GB at 5M: NOT MEASURED" in text
+
+
+def test_scaling_exponent_of_time_proportional_to_size_is_one() -> None:
+    results = [_result(n, "features", "duckdb", n / 1000) for n in (1000, 10_000, 100_000)]
+
+    slopes = [s for _, _, s in rep.scaling_exponents(results, "features", "duckdb")]
+
+    assert slopes == pytest.approx([1.0, 1.0])
+
+
+def test_plot_writes_a_png_of_each_series(tmp_path: Path) -> None:
+    results = [_result(n, "features", e, n / k) for n in (1000, 10_000) for e, k in
+               (("sparkseg", 100), ("duckdb", 1000))]
+
+    assert rep.plot(results, tmp_path / "p.png", [("features", "sparkseg"), ("features", "duckdb")])
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not rep.plot(results, tmp_path / "none.png", [("full run", "sparkseg")])
+
+
+def test_peak_memory_counts_a_child_process() -> None:
+    code = "import time; b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096]); " \
+           "time.sleep(1.5)"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    with peak_memory(proc.pid, interval=0.05) as sampler:
+        proc.wait()
+
+    assert sampler.peak is not None and sampler.peak > 300 * 2**20
+
+
+@pytest.mark.slow
+def test_harness_prints_table_and_writes_results_at_300_customers(tmp_path: Path) -> None:
+    pytest.importorskip("duckdb")
+    out = tmp_path / "out"
+    env = dict(os.environ)
+    env.setdefault("SPARKSEG_HASH_KEY", "test-only-key-not-secret")
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "bench.py"), "--sizes", "300", "--cores", "2",
+         "--repeat", "1", "--skip", "run", "--peers", "duckdb", "--driver-memory", "2g",
+         "--work", str(tmp_path / "work"), "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=1800,
+    )
+
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "median s" in proc.stdout and "rows/s/core" in proc.stdout
+    assert "check: duckdb vs sparkseg: 300 vs 300 rows" in proc.stdout
+    assert "all agree" in proc.stdout
+    rows = rep.read_csv(out / "results.csv")
+    assert {(r.step, r.engine) for r in rows} >= {
+        ("generate", "sparkseg"), ("features", "sparkseg"), ("features", "duckdb"),
+        ("kmeans fit", "MLlib row"), ("kmeans fit", "MLlib block"),
+    }
+    assert (out / "results.md").read_text().startswith("# sparkseg benchmark results")
+    assert (out / "time_vs_size.png").stat().st_size > 0
