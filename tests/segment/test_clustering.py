@@ -47,7 +47,7 @@ def test_k_selection_picks_the_planted_k(vectors: DataFrame) -> None:
     candidates = fit_candidates(vectors, vectors.where(F.rand(3) < 0.5), cfg, n_rows=n)
     assert [c.score.k for c in candidates] == [2, 3, 4, 5, 6]
     idx, satisfied = choose([c.score for c in candidates], rule="best_silhouette",
-                            algorithms=cfg.algorithms)
+                            algorithms=cfg.algorithms, tolerance=cfg.silhouette_tolerance)
     assert satisfied and candidates[idx].score.k == len(GROUPS)
     idx, _ = choose([c.score for c in candidates], rule="elbow", algorithms=cfg.algorithms)
     assert candidates[idx].score.k == len(GROUPS)

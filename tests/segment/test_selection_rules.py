@@ -31,6 +31,15 @@ def test_best_silhouette_ties_go_to_smaller_k_then_first_algorithm() -> None:
     assert (scores[idx].algorithm, scores[idx].k) == ("kmeans", 4)
 
 
+def test_silhouettes_within_the_tolerance_are_ties_won_by_more_segments() -> None:
+    scores = [score("kmeans", 4, 30, 0.407), score("kmeans", 7, 20, 0.403),
+              score("kmeans", 8, 18, 0.396), score("kmeans", 9, 17, 0.2)]
+    idx, _ = choose(scores, rule="best_silhouette", algorithms=["kmeans"], tolerance=0.01)
+    assert scores[idx].k == 7
+    idx, _ = choose(scores, rule="best_silhouette", algorithms=["kmeans"], tolerance=0.0)
+    assert scores[idx].k == 4
+
+
 def test_without_eligible_candidates_the_rule_runs_over_all_and_says_so() -> None:
     scores = [score("kmeans", 3, 30, 0.6, 0.01), score("kmeans", 4, 20, 0.7, 0.01)]
     assert choose(scores, rule="best_silhouette", algorithms=["kmeans"]) == (1, False)

@@ -88,6 +88,9 @@ class SegmentConfig(Section):
     # Silhouette of each candidate is measured on this many rows of the training sample.
     silhouette_sample_rows: int = Field(20_000, ge=50)
     choice_rule: ChoiceRule = "best_silhouette"
+    # best_silhouette: candidates this close to the best silhouette count as ties, and
+    # the tie with the most segments wins (0: strictly the best silhouette).
+    silhouette_tolerance: float = Field(0.01, ge=0, le=1)
     # A candidate whose smallest cluster holds less than this share of the sample is
     # rejected (a 0.1 % segment is not a marketing segment).
     min_segment_share: float = Field(0.02, ge=0, lt=1)

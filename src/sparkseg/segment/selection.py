@@ -5,9 +5,13 @@ cluster sum of squared distances, for the elbow), the silhouette (MLlib
 ClusteringEvaluator, squared Euclidean) on a fixed hash-chosen subset, and the share
 of the smallest cluster. Rules:
 
-- ``best_silhouette``: the highest silhouette among candidates whose smallest cluster
-  holds at least ``min_segment_share``; ties go to the smaller k, then to the
-  algorithm listed first.
+- ``best_silhouette``: among candidates whose smallest cluster holds at least
+  ``min_segment_share``, those within ``silhouette_tolerance`` of the best silhouette
+  count as equally well separated, and the one with the most segments wins (then the
+  higher silhouette, then the algorithm listed first). Silhouette drifts down as k
+  grows on overlapping customer groups, and differences of a few thousandths are
+  within what another seed changes; without the tolerance it keeps choosing the
+  coarsest split (tolerance 0: strictly the best silhouette, ties to the smaller k).
 - ``elbow``: per algorithm, the knee of the normalised cost curve (the k farthest below
   the chord from k_min to k_max) among eligible candidates; between algorithms, the
   knee with the higher silhouette.
@@ -132,7 +136,11 @@ def _knee(scores: Sequence[CandidateScore]) -> CandidateScore:
 
 
 def choose(
-    scores: Sequence[CandidateScore], *, rule: str, algorithms: Sequence[str]
+    scores: Sequence[CandidateScore],
+    *,
+    rule: str,
+    algorithms: Sequence[str],
+    tolerance: float = 0.0,
 ) -> tuple[int, bool]:
     """Index of the chosen candidate in ``scores``, and whether an eligible one existed."""
     if not scores:
@@ -146,7 +154,12 @@ def choose(
         return s.silhouette if s.silhouette is not None else float("-inf")
 
     if rule == "best_silhouette":
-        best = max(pool, key=lambda s: (sil(s), -s.k, -order.get(s.algorithm, 99)))
+        top = max(sil(s) for s in pool)
+        if tolerance > 0 and top > float("-inf"):
+            near = [s for s in pool if sil(s) >= top - tolerance]
+            best = max(near, key=lambda s: (s.k, sil(s), -order.get(s.algorithm, 99)))
+        else:
+            best = max(pool, key=lambda s: (sil(s), -s.k, -order.get(s.algorithm, 99)))
     elif rule == "elbow":
         knees = [
             _knee([s for s in pool if s.algorithm == a])

@@ -176,7 +176,8 @@ def fit_segmentation(sample: DataFrame, cfg: SegmentConfig, *, share: float = 1.
             f"train: no candidate could be fitted (k {cfg.k_min}..{cfg.k_max}, {n_rows} rows)"
         )
     idx, satisfied = selection.choose(
-        [c.score for c in candidates], rule=cfg.choice_rule, algorithms=cfg.algorithms
+        [c.score for c in candidates], rule=cfg.choice_rule, algorithms=cfg.algorithms,
+        tolerance=cfg.silhouette_tolerance,
     )
     if not satisfied:
         log.warning(
