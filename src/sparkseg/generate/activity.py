@@ -9,7 +9,10 @@ from sparkseg.generate import personas as P
 from sparkseg.generate.config import PERSONAS
 from sparkseg.generate.customers import CHURN_TAIL_DAYS, DORMANT_QUIET_DAYS, by_persona
 from sparkseg.generate.period import Period
+from sparkseg.tables import MONEY
 
+# 0.00 .. 0.99 as decimal literals (see money()); built per call, never at import.
+_CENTS_SQL = "array(" + ", ".join(f"{c / 100:.2f}BD" for c in range(100)) + ")"
 # Upper bound of generated rows of one kind per customer (keeps ids fixed-width).
 MAX_PER_CUSTOMER = 20_000
 
@@ -41,6 +44,20 @@ def second_of_day(z: Column) -> Column:
 def timestamp(day: Column, second: Column) -> Column:
     """A UTC timestamp from an epoch day and a second of that day."""
     return F.timestamp_seconds(day.cast("long") * 86_400 + second)
+
+
+def money(amount: Column) -> Column:
+    """A non-negative double amount as decimal(18,2), truncated to the cent.
+
+    A plain ``cast`` from double goes through ``Double.toString`` and ``BigDecimal`` for
+    every row (the biggest single cost in a profile of the balances table); whole yuan
+    cast from a long plus the cents looked up among 100 literals stay on Spark's compact
+    decimal path. Values must stay below 10^14 yuan.
+    """
+    cents = F.floor(amount * 100.0).cast("long")
+    yuan = F.floor(cents / 100).cast("long").cast("decimal(16,2)")
+    fraction = F.element_at(F.expr(_CENTS_SQL), (F.pmod(cents, F.lit(100)) + 1).cast("int"))
+    return (yuan + fraction.cast("decimal(3,2)")).cast(MONEY)
 
 
 def expected_active_days(persona: str, period: Period) -> float:

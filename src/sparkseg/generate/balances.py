@@ -6,11 +6,12 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sparkseg.generate import personas as P
+from sparkseg.generate.activity import money
 from sparkseg.generate.config import GenerateConfig
 from sparkseg.generate.customers import HOLDING_FLAGS, asset_share, by_persona
 from sparkseg.generate.period import Period
 from sparkseg.generate.rng import lookup, normal, uniform
-from sparkseg.tables import MONEY, RAW_BALANCES
+from sparkseg.tables import RAW_BALANCES
 
 _SALT = 300  # salts 300-399 belong to this module
 PRODUCTS: tuple[str, ...] = ("deposit", *HOLDING_FLAGS)
@@ -84,6 +85,6 @@ def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period) -> D
     return rows.select(
         "customer_id",
         "product_type",
-        F.round(F.greatest(balance, F.lit(0.0)), 2).cast(MONEY).alias("balance"),
+        money(F.greatest(balance, F.lit(0.0))).alias("balance"),
         F.date_from_unix_date(F.col("snapshot_day")).alias("snapshot_date"),
     ).select(*RAW_BALANCES.columns)

@@ -17,6 +17,7 @@ from sparkseg.generate import personas as P
 from sparkseg.generate.activity import (
     activity_day,
     daily_rates,
+    money,
     row_count,
     second_of_day,
     timestamp,
@@ -25,7 +26,7 @@ from sparkseg.generate.config import PERSONAS, GenerateConfig
 from sparkseg.generate.customers import by_persona
 from sparkseg.generate.period import Period
 from sparkseg.generate.rng import lookup, normal, pick, pick_by, uniform
-from sparkseg.tables import MONEY, RAW_TRANSACTIONS, TXN_CATEGORIES, TXN_CHANNELS
+from sparkseg.tables import RAW_TRANSACTIONS, TXN_CATEGORIES, TXN_CHANNELS
 
 _SALT = 200  # salts 200-299 belong to this module
 MAX_OUTFLOWS = 3
@@ -238,8 +239,7 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
         "customer_id",
         account.alias("account_id"),
         timestamp(day, second).alias("txn_ts"),
-        F.round(F.least(F.greatest(amount, F.lit(0.01)), F.lit(MAX_AMOUNT)), 2)
-        .cast(MONEY).alias("amount"),
+        money(F.least(F.greatest(amount, F.lit(0.01)), F.lit(MAX_AMOUNT))).alias("amount"),
         F.coalesce(foreign, F.lit("CNY")).alias("currency"),
         "direction", "channel", "category", "product_type", "mcc",
     ).select(*RAW_TRANSACTIONS.columns)
