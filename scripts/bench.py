@@ -36,6 +36,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,7 +53,7 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 from bench_lib import report as rep  # noqa: E402
-from bench_lib.memory import PeakSampler, peak_memory  # noqa: E402
+from bench_lib.memory import PeakSampler, peak_memory, tree_cpu  # noqa: E402
 
 SPARK = "sparkseg"
 STEP_RUN = "full run"
@@ -94,6 +95,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--k", type=int, default=8, help="k of the K-means comparison")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-report", action="store_true", help="`sparkseg run --no-report`")
+    p.add_argument("--event-log", help="write Spark event logs of every Spark process here "
+                   "(profile: python scripts/bench_lib/eventlog.py <file>)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY.PATH=VALUE", help="config override for every sparkseg process")
     # Internal: the Spark steps of one size, run in a child process (fresh JVM).
@@ -127,28 +130,45 @@ def env_for(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     # Synthetic data only: any key works, but ingest refuses to run without one.
     env.setdefault("SPARKSEG_HASH_KEY", "sparkseg-bench")
+    if args.event_log:
+        # Read by pyspark when it launches the JVM: reaches `sparkseg` subprocesses too,
+        # whose Spark settings come from the config file only.
+        Path(args.event_log).mkdir(parents=True, exist_ok=True)
+        env["PYSPARK_SUBMIT_ARGS"] = (
+            "--conf spark.eventLog.enabled=true --conf spark.eventLog.compress=false "
+            "--conf spark.eventLog.rolling.enabled=false --conf spark.eventLog.dir="
+            f"file://{Path(args.event_log).resolve()} pyspark-shell")
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(SCRIPTS), str(REPO / "src"), env.get("PYTHONPATH", "")) if p
     )
     return env
 
 
-def run_logged(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, int | None]:
-    """Run ``cmd`` with output to ``log``; (wall seconds, peak RSS of its process tree)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_logged(cmd: list[str], env: dict[str, str], log: Path
+               ) -> tuple[float, int | None, float]:
+    """Run ``cmd`` with output to ``log``: wall seconds, peak RSS of its process tree and
+    CPU seconds (user + system of it and every descendant, all waited for at exit)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as fh:
         fh.write(f"\n$ {' '.join(cmd)}\n")
         fh.flush()
+        cpu0 = _children_cpu()
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=REPO)
         sampler = PeakSampler(proc.pid).start()
         rc = proc.wait()
         seconds = time.perf_counter() - t0
         peak = sampler.stop()
+        cpu = _children_cpu() - cpu0
     if rc != 0:
         tail = log.read_text().splitlines()[-15:]
         raise SystemExit(f"failed ({rc}): {' '.join(cmd)}\n  " + "\n  ".join(tail))
-    return seconds, peak
+    return seconds, peak, cpu
 
 
 def sparkseg_cmd(args: argparse.Namespace, warehouse: Path, *command: str) -> list[str]:
@@ -201,10 +221,10 @@ def ensure_generated(args: argparse.Namespace, n: int, wh: Path, log: Path) -> l
     print(f"  generating {n:,} customers into {wh} ...", flush=True)
     before = load1()
     cmd = sparkseg_cmd(args, wh, "generate", "--customers", str(n))
-    seconds, peak = run_logged(cmd, env_for(args), log)
+    seconds, peak, cpu = run_logged(cmd, env_for(args), log)
     raw_rows = sum(parquet_rows(live_files(wh, f"raw/{t}", None)) for t in RAW_INPUTS)
     return [rep.make_result(customers=n, cores=args.cores, step=STEP_GENERATE, engine=SPARK,
-                            seconds=[seconds], peak_bytes=peak, rows=raw_rows,
+                            seconds=[seconds], cpu=[cpu], peak_bytes=peak, rows=raw_rows,
                             load_before=before, load_after=load1(), measured_at=now_iso())]
 
 
@@ -229,23 +249,26 @@ def full_run(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[rep.
     raw_rows = sum(parquet_rows(live_files(wh, f"raw/{t}", None)) for t in RAW_INPUTS)
     cmd = sparkseg_cmd(args, wh, "run", *(["--no-report"] if args.no_report else []))
     seconds: list[float] = []
+    cpus: list[float] = []
     peaks: list[int] = []
     stages: dict[str, list[float]] = {}
     before = load1()
     for i in range(args.run_repeat):
         print(f"  sparkseg run ({i + 1}/{args.run_repeat}) ...", flush=True)
         started = dt.datetime.now(dt.UTC)
-        s, peak = run_logged(cmd, env_for(args), log)
+        s, peak, cpu = run_logged(cmd, env_for(args), log)
         seconds.append(s)
+        cpus.append(cpu)
         if peak is not None:
             peaks.append(peak)
         for stage, secs in stage_seconds(wh, started).items():
             stages.setdefault(stage, []).append(secs)
-        print(f"    {s:.1f} s", flush=True)
+        print(f"    {s:.1f} s (CPU {cpu:.0f} s)", flush=True)
     after = load1()
     common = dict(customers=n, cores=args.cores, engine=SPARK, load_before=before,
                   load_after=after, measured_at=now_iso())
-    out = [rep.make_result(step=STEP_RUN, seconds=seconds, peak_bytes=max(peaks, default=None),
+    out = [rep.make_result(step=STEP_RUN, seconds=seconds, cpu=cpus,
+                           peak_bytes=max(peaks, default=None),
                            rows=raw_rows, note="wall time of the subprocess, incl. JVM start"
                            + ("" if args.no_report else " and report"), **common)]
     for stage, secs in stages.items():
@@ -260,7 +283,7 @@ def prepare_silver(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date,
         return
     for stage in ("ingest", "identity"):
         print(f"  sparkseg {stage} (to get silver tables) ...", flush=True)
-        seconds, _ = run_logged(sparkseg_cmd(args, wh, stage), env_for(args), log)
+        seconds, _, _ = run_logged(sparkseg_cmd(args, wh, stage), env_for(args), log)
         print(f"    {seconds:.1f} s", flush=True)
 
 
@@ -276,6 +299,8 @@ def spark_steps(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[r
         cmd += ["--as-of", args.as_of.isoformat()]
     if args.driver_memory:
         cmd += ["--driver-memory", args.driver_memory]
+    if args.event_log:
+        cmd += ["--event-log", args.event_log]
     for item in args.overrides:
         cmd += ["--set", item]
     print("  Spark steps (features stage, K-means) ...", flush=True)
@@ -339,7 +364,8 @@ def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: 
         peak = max(sampler.peak or 0, int(res["maxrss_bytes"])) or None
         out.append(rep.make_result(
             customers=n, cores=args.cores, step=STEP_FEATURES, engine=engine,
-            seconds=res["seconds"], peak_bytes=peak, rows=rows, load_before=before,
+            seconds=res["seconds"], cpu=res["cpu_seconds"], peak_bytes=peak, rows=rows,
+            load_before=before,
             load_after=load1(), measured_at=now_iso(),
             note=f"{engine} {res['version']}, {res['rows']:,} rows written to Parquet"))
         print(f"    median {statistics.median(res['seconds']):.2f} s", flush=True)
@@ -383,16 +409,20 @@ def spark_worker(args: argparse.Namespace) -> int:
         common = dict(customers=n, cores=args.cores)
         if "features" not in skip:
             rows = sum(parquet_rows(live_files(wh, f"silver/{t}", as_of)) for t in SILVER_INPUTS)
-            seconds, peak, before = [], 0, load1()
+            seconds, cpus, peak, before = [], [], 0, load1()
             for _ in range(args.repeat):
                 with peak_memory() as s:
-                    t0 = time.perf_counter()
+                    c0, t0 = tree_cpu(), time.perf_counter()
                     run_stage(spark, cfg, "features", as_of)
                     seconds.append(time.perf_counter() - t0)
+                    c1 = tree_cpu()
+                    if c0 is not None and c1 is not None:
+                        cpus.append(c1 - c0)
                 peak = max(peak, s.peak or 0)
             messages.append("features stage: " + ", ".join(f"{x:.1f}" for x in seconds) + " s")
             out.append(rep.make_result(
-                step=STEP_FEATURES, engine=SPARK, seconds=seconds, peak_bytes=peak or None,
+                step=STEP_FEATURES, engine=SPARK, seconds=seconds, cpu=cpus,
+                peak_bytes=peak or None,
                 rows=rows, load_before=before, load_after=load1(), measured_at=now_iso(),
                 note=f"pipeline.run_stage in one JVM (first run cold); driver memory "
                      f"{spark.conf.get('spark.driver.memory')}", **common))
@@ -434,22 +464,27 @@ def kmeans_rows(args: argparse.Namespace, spark: Any, cfg: Any, as_of: dt.date,
         init = res.seconds[f"{eng} maxIter=0"]
         one = res.seconds[f"{eng} maxIter=1"]
         fit = res.seconds[f"{eng} maxIter={iters}"]
-        out.append(rep.make_result(step=STEP_INIT, engine=eng, seconds=init,
+        cpu = {m: res.cpu.get(f"{eng} maxIter={m}", []) for m in (0, 1, iters)}
+        out.append(rep.make_result(step=STEP_INIT, engine=eng, seconds=init, cpu=cpu[0],
                                    note=f"k={res.k}, random init", **common))
         out.append(rep.make_result(
             step=STEP_ITER, engine=eng, seconds=one,
             median=statistics.median(one) - statistics.median(init),
+            cpu_median=(statistics.median(cpu[1]) - statistics.median(cpu[0])
+                        if cpu[0] and cpu[1] else None),
             note="median(maxIter=1) - median(maxIter=0)", **common))
         out.append(rep.make_result(
-            step=STEP_FIT, engine=eng, seconds=fit,
+            step=STEP_FIT, engine=eng, seconds=fit, cpu=cpu[iters],
             note=f"maxIter={iters}, tol=0, incl. init; {res.iterations.get(eng)} iterations "
                  f"run; d={res.dims}", **common))
     if not res.sklearn_missing:
         out.append(rep.make_result(step=STEP_ITER, engine="sklearn",
                                    seconds=res.seconds["sklearn max_iter=1"],
+                                   cpu=res.cpu.get("sklearn max_iter=1"),
                                    note="fit(max_iter=1) from MLlib's C0", **common))
         out.append(rep.make_result(
             step=STEP_FIT, engine="sklearn", seconds=res.seconds[f"sklearn max_iter={iters}"],
+            cpu=res.cpu.get(f"sklearn max_iter={iters}"),
             note=f"max_iter={iters}, tol=0, init=C0; {res.iterations.get('sklearn')} "
                  "iterations run", **common))
     return out

@@ -27,6 +27,16 @@ from typing import Any
 import numpy as np
 from bench_kmeans import sklearn_or_none, timed
 
+from bench_lib.memory import tree_cpu
+
+
+def _timed_cpu(fn: Any) -> tuple[float, float | None, Any]:
+    """(wall seconds, CPU seconds of this process tree or None, result)."""
+    c0 = tree_cpu()
+    seconds, out = timed(fn)
+    c1 = tree_cpu()
+    return seconds, (c1 - c0 if c0 is not None and c1 is not None else None), out
+
 
 @dataclass
 class KMeansTimings:
@@ -36,13 +46,17 @@ class KMeansTimings:
     iters: int
     # name -> seconds of each repetition
     seconds: dict[str, list[float]] = field(default_factory=dict)
+    # name -> CPU seconds (this process + the Spark JVM) of each repetition
+    cpu: dict[str, list[float]] = field(default_factory=dict)
     # name -> iterations actually run (last repetition)
     iterations: dict[str, int] = field(default_factory=dict)
     checks: list[str] = field(default_factory=list)
     sklearn_missing: bool = False
 
-    def add(self, name: str, value: float) -> None:
+    def add(self, name: str, value: float, cpu: float | None = None) -> None:
         self.seconds.setdefault(name, []).append(value)
+        if cpu is not None:
+            self.cpu.setdefault(name, []).append(cpu)
 
     def median(self, name: str) -> float:
         return statistics.median(self.seconds[name])
@@ -82,8 +96,8 @@ def compare(
             for n in (0, 1, iters):
                 est = KMeans(featuresCol=VECTOR_COL, k=k, maxIter=n, initMode="random",
                              seed=seed, tol=0.0, solver=solver)
-                seconds, model = timed(lambda est=est: est.fit(vectors))  # type: ignore[misc]
-                res.add(f"MLlib {solver} maxIter={n}", seconds)
+                seconds, cpu, model = _timed_cpu(lambda est=est: est.fit(vectors))
+                res.add(f"MLlib {solver} maxIter={n}", seconds, cpu)
                 got = np.array(model.clusterCenters())
                 if n == 0:
                     c0 = got if c0 is None else c0
@@ -105,8 +119,8 @@ def compare(
             for n in (1, iters):
                 est = sk_kmeans(n_clusters=k, init=c0, n_init=1, max_iter=n,
                                 algorithm="lloyd", tol=0.0)
-                seconds, fitted = timed(lambda est=est: est.fit(x))  # type: ignore[misc]
-                res.add(f"sklearn max_iter={n}", seconds)
+                seconds, cpu, fitted = _timed_cpu(lambda est=est: est.fit(x))
+                res.add(f"sklearn max_iter={n}", seconds, cpu)
                 if n == iters:
                     centres["sklearn"] = fitted.cluster_centers_
                     res.iterations["sklearn"] = int(fitted.n_iter_)

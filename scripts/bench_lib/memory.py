@@ -1,4 +1,4 @@
-"""Peak resident memory of a process tree, sampled in a background thread.
+"""Peak resident memory and CPU seconds of a process tree (memory sampled in a thread).
 
 The Spark driver JVM is a child of the Python process that starts it, and ``sparkseg run``
 is a child of the harness, so "peak memory" here is the largest sum of RSS over a process
@@ -69,6 +69,60 @@ def tree_rss(root: int) -> int | None:
                 continue
         return total
     return _tree_rss_proc(root)
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process and its waited-for children (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / _TICK
+
+
+def tree_cpu(root: int | None = None) -> float | None:
+    """CPU seconds used so far by ``root`` (default: this process) and its descendants.
+
+    Includes children that already exited and were waited for. On a shared machine this
+    compares between runs much better than wall time, which grows with the load.
+    """
+    root = os.getpid() if root is None else root
+    if psutil is not None:
+        try:
+            proc = psutil.Process(root)
+            procs = [proc, *proc.children(recursive=True)]
+        except psutil.Error:
+            return None
+        total = 0.0
+        for p in procs:
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system + t.children_user + t.children_system
+        return total
+    try:
+        pids = [root, *_descendants(root)]
+        return sum(_proc_cpu(pid) for pid in pids)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, stack = [], list(children.get(root, ()))
+    while stack:
+        pid = stack.pop()
+        out.append(pid)
+        stack.extend(children.get(pid, ()))
+    return out
 
 
 class PeakSampler:

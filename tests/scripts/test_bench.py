@@ -313,3 +313,39 @@ def test_harness_prints_table_and_writes_results_at_300_customers(tmp_path: Path
     }
     assert (out / "results.md").read_text().startswith("# sparkseg benchmark results")
     assert (out / "time_vs_size.png").stat().st_size > 0
+
+
+def test_event_log_summary_attributes_stage_time_to_its_sql_execution(tmp_path: Path) -> None:
+    import json
+
+    from bench_lib.eventlog import read_executions, read_stages, summary_lines
+
+    def acc(name: str, value: float) -> dict[str, object]:
+        return {"Name": name, "Value": value}
+
+    events = [
+        {"Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionStart",
+         "executionId": 7, "description": "parquet at x", "time": 1000,
+         "physicalPlanDescription": "== Physical Plan ==\n+- HashAggregate (2)\n   +- Scan (1)"
+                                    "\n\n(1) Scan"},
+        {"Event": "SparkListenerJobStart", "Job ID": 0, "Stage IDs": [3],
+         "Properties": {"spark.sql.execution.id": "7"}},
+        {"Event": "SparkListenerStageCompleted", "Stage Info": {
+            "Stage ID": 3, "Stage Name": "s", "Number of Tasks": 2, "Submission Time": 1000,
+            "Completion Time": 4000, "Accumulables": [
+                acc("internal.metrics.executorRunTime", 5000),
+                acc("internal.metrics.executorCpuTime", 2e9),
+                acc("internal.metrics.diskBytesSpilled", 3 * 1024**2)]}},
+        {"Event": "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd",
+         "executionId": 7, "time": 4500},
+    ]
+    log = tmp_path / "app"
+    log.write_text("\n".join(json.dumps(e) for e in events) + "\n")
+
+    stages = read_stages(log)
+    execs, stage_exec = read_executions(log)
+    text = "\n".join(summary_lines(stages, 5, execs, stage_exec))
+
+    assert [(s.seconds, s.run_s, s.cpu_s, s.spill_mb) for s in stages] == [(3.0, 5.0, 2.0, 3.0)]
+    assert stage_exec == {3: 7} and execs[7].seconds == 3.5
+    assert "exec    7:      5.0     2.0   1     3.5  parquet at x; HashAggregate" in text
