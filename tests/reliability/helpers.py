@@ -1,0 +1,288 @@
+"""What the reliability tests observe: warehouse snapshots, table contents, leaks.
+
+All of it reads the warehouse from outside the job (delta-rs for logs and file lists,
+the test's Spark session for rows), the way an auditor or a downstream reader would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import yaml
+from deltalake import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg.config import Config
+from sparkseg.lakehouse import Lakehouse
+from tests.reliability import summary
+
+REPO = Path(__file__).resolve().parents[2]
+LAYERS = ("raw", "silver", "gold", "ops")
+OUTPUT_LAYERS = ("silver", "gold", "ops")
+AUDIT_TABLE = "ops/runs"
+
+
+def keyed_hash(value: str, key: str | None = None) -> str:
+    """HMAC-SHA256 hex of ``value`` with the hash key the job reads from the environment."""
+    secret = (key if key is not None else os.environ["SPARKSEG_HASH_KEY"]).encode()
+    return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
+
+
+# --- warehouse layout -------------------------------------------------------------------
+
+
+def delta_tables(root: str | Path, layers: Sequence[str] = LAYERS) -> list[str]:
+    """``layer/name`` of every Delta table under the warehouse (folders with a log)."""
+    found = []
+    for layer in layers:
+        folder = Path(root) / layer
+        if folder.is_dir():
+            found += [f"{layer}/{p.name}" for p in sorted(folder.iterdir())
+                      if (p / "_delta_log").is_dir()]
+    return found
+
+
+def table_versions(root: str | Path) -> dict[str, int]:
+    return {t: DeltaTable(f"{root}/{t}").version() for t in delta_tables(root)}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every Delta table's version and every file (size, mtime) under the warehouse."""
+
+    versions: dict[str, int]
+    files: dict[str, tuple[int, int]]
+
+
+def snapshot(root: str | Path, *, skip: Sequence[str] = (AUDIT_TABLE,)) -> Snapshot:
+    base = Path(root)
+    files = {}
+    if base.exists():
+        for p in base.rglob("*"):
+            rel = p.relative_to(base).as_posix()
+            if p.is_file() and not any(rel == s or rel.startswith(s + "/") for s in skip):
+                st = p.stat()
+                files[rel] = (st.st_size, st.st_mtime_ns)
+    versions = {t: v for t, v in table_versions(root).items() if t not in skip}
+    return Snapshot(versions, files)
+
+
+def assert_unchanged(before: Snapshot, after: Snapshot) -> None:
+    """Same tables at the same versions, no file added, removed or rewritten."""
+    assert after.versions == before.versions
+    added = sorted(set(after.files) - set(before.files))
+    removed = sorted(set(before.files) - set(after.files))
+    changed = sorted(f for f in before.files if f in after.files and before.files[f] != after.files[f])
+    assert (added, removed, changed) == ([], [], [])
+
+
+def runs_rows(spark: SparkSession, root: str | Path) -> list[Any]:
+    uri = f"{root}/{AUDIT_TABLE}"
+    if not DeltaTable.is_deltatable(uri):
+        return []
+    # The audit log in the order the runs started (file order is not commit order).
+    return Lakehouse(spark, _cfg_for(root)).read(AUDIT_TABLE).orderBy("started_at").collect()
+
+
+def _cfg_for(root: str | Path) -> Config:
+    from tests.conftest import make_config
+
+    return make_config(Path(root))
+
+
+# --- files on disk vs the Delta log -----------------------------------------------------
+
+
+def _local(uri: str) -> str:
+    return unquote(urlparse(uri).path) if "://" in uri else uri
+
+
+def unreferenced_data_files(table_uri: str) -> list[str]:
+    """Parquet files under a table folder that its latest version does not reference."""
+    live = {os.path.normpath(_local(u)) for u in DeltaTable(table_uri).file_uris()}
+    on_disk = {
+        os.path.normpath(str(p)) for p in Path(table_uri).rglob("*.parquet")
+        if "_delta_log" not in p.parts
+    }
+    return sorted(on_disk - live)
+
+
+# --- table contents ---------------------------------------------------------------------
+
+
+def read_table(spark: SparkSession, root: str | Path, table: str,
+               partitions: Mapping[str, Any] | None = None) -> DataFrame:
+    return Lakehouse(spark, _cfg_for(root)).read(table, partitions=partitions)
+
+
+def rows_of(df: DataFrame, drop: Iterable[str] = ()) -> Counter[tuple[Any, ...]]:
+    """The rows of a small table as a multiset (order-independent), floats rounded."""
+    cols = [c for c in df.columns if c not in set(drop)]
+    return Counter(tuple(_plain(r[c]) for c in cols) for r in df.select(*cols).collect())
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float):
+        # 12 significant digits: equal up to the summation order of doubles.
+        return v if math.isnan(v) or v == 0 else float(f"{v:.12g}")
+    if isinstance(v, list):
+        return tuple(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _plain(x)) for k, x in v.items()))
+    return v
+
+
+def leaking_rows(df: DataFrame, needles: Sequence[str]) -> int:
+    """Rows whose full text (every column, nested types as JSON) contains a needle."""
+    if not needles or not df.columns:
+        return 0
+    text = F.to_json(F.struct(*[F.col(c).cast("string") if _simple(df, c) else F.col(c)
+                                for c in df.columns]))
+    pattern = "|".join(re.escape(n) for n in needles)
+    return df.where(text.rlike(pattern)).count()
+
+
+def _simple(df: DataFrame, column: str) -> bool:
+    return df.schema[column].dataType.typeName() not in ("array", "map", "struct")
+
+
+def files_containing(root: str | Path, needles: Sequence[str], *,
+                     skip_layers: Sequence[str] = ("raw",), suffix_skip: Sequence[str] = (".parquet",)
+                     ) -> list[str]:
+    """Plain files (logs, JSON, CSV, HTML, metadata) under the warehouse holding a needle."""
+    pattern = re.compile("|".join(re.escape(n) for n in needles).encode())
+    base = Path(root)
+    hits = []
+    for p in base.rglob("*"):
+        rel = p.relative_to(base)
+        if not p.is_file() or rel.parts[0] in skip_layers or p.suffix in suffix_skip:
+            continue
+        if pattern.search(p.read_bytes()):
+            hits.append(rel.as_posix())
+    return hits
+
+
+# --- the job as a process ---------------------------------------------------------------
+
+
+def write_config(path: Path, warehouse: Path, **sections: Any) -> Path:
+    """A YAML config for a subprocess run: small, deterministic local Spark."""
+    data: dict[str, Any] = {
+        "warehouse": str(warehouse),
+        "engine": "offline",
+        "as_of": "2026-11-01",
+        "spark": {
+            "master": "local[2]", "shuffle_partitions": 4, "show_progress": False,
+            "log_level": "WARN", "driver_memory": "1g",
+            "conf": {"spark.default.parallelism": "4", "spark.ui.enabled": "false"},
+        },
+        "features": {"dictionary": str(REPO / "conf/features.yaml")},
+        "tags": {"rules": str(REPO / "conf/tags.yaml")},
+        "audiences": {"definitions": str(REPO / "conf/audiences.yaml")},
+        "segment": {"k_min": 2, "k_max": 3, "algorithms": ["kmeans"]},
+    }
+    for key, value in sections.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the ")" of the command name: state, ppid, pgrp, ..., utime (12th), stime.
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICK
+
+
+@dataclass
+class Proc:
+    """A ``sparkseg`` command started in its own process group (so SIGKILL takes the JVM too)."""
+
+    popen: subprocess.Popen[bytes]
+    log: Path
+    started: float
+    cpu_seconds: float = 0.0
+    _sampled: float = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def sample_cpu(self, every: float = 0.5) -> None:
+        """Keep the group's CPU use (the JVM is not a waited-for child, so rusage misses it)."""
+        if time.monotonic() - self._sampled >= every:
+            self._sampled = time.monotonic()
+            self.cpu_seconds = max(self.cpu_seconds, group_cpu_seconds(self.popen.pid))
+
+    def kill(self) -> None:
+        """SIGKILL the whole group at once, as a lost container or machine would."""
+        os.killpg(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+
+    def wait(self, timeout: float = 900) -> int:
+        deadline = time.monotonic() + timeout
+        while (code := self.popen.poll()) is None:
+            if time.monotonic() > deadline:
+                self.kill()
+                raise TimeoutError(f"sparkseg did not finish in {timeout}s: {self.log}")
+            self.sample_cpu()
+            time.sleep(0.1)
+        return code
+
+
+def start_cli(args: Sequence[str], *, log: Path, cwd: Path, env: Mapping[str, str] | None = None
+              ) -> Proc:
+    environ = {**os.environ, **(env or {})}
+    environ.pop("PYSPARK_GATEWAY_PORT", None)
+    out = log.open("wb")
+    popen = subprocess.Popen(
+        [sys.executable, "-m", "sparkseg.cli", *args], cwd=cwd, env=environ,
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    out.close()
+    return Proc(popen, log, time.monotonic())
+
+
+def run_cli(args: Sequence[str], *, log: Path, cwd: Path, env: Mapping[str, str] | None = None,
+            timeout: float = 900) -> tuple[int, str, float]:
+    """Run a command to its end: (exit code, output, seconds); CPU use is tallied."""
+    proc = start_cli(args, log=log, cwd=cwd, env=env)
+    code = proc.wait(timeout)
+    summary.add_cpu("sparkseg subprocesses", proc.cpu_seconds)
+    return code, proc.text(), proc.elapsed
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
