@@ -25,6 +25,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from sparkseg.lakehouse.vacuum import vacuum_warehouse
+from sparkseg.pipeline import STAGES
 from sparkseg.segment.model_store import METADATA_FILE
 from tests.conftest import make_config
 from tests.reliability import summary
@@ -94,9 +96,30 @@ def _kill_when(proc: Proc, fired: Callable[[], bool], timeout: float = 900) -> b
     return False
 
 
-def _last_stage(log: str) -> str:
-    starts = [line.split("INFO ", 1)[1] for line in log.splitlines() if ": start" in line]
-    return starts[-1] if starts else "before the first stage"
+def _where(log: str) -> str:
+    """The stage running when the process died (from its log)."""
+    starts = [line.split("INFO ", 1)[1].split(" ", 1)[0] for line in log.splitlines()
+              if line.endswith(": start")]
+    done = [line.split("INFO ", 1)[1].split(" ", 1)[0] for line in log.splitlines()
+            if ": done in " in line]
+    if not starts:
+        return "before the first stage"
+    if done and done[-1] == starts[-1]:
+        return f"after {done[-1]}, before the next stage"
+    return f"during {starts[-1]}"
+
+
+def _exports(spark: SparkSession, root: Path) -> dict[str, Any]:
+    """Rows of every exported audience file (CSV lines or Parquet rows), order-free."""
+    out: dict[str, Any] = {}
+    for folder in sorted(root.glob("exports/*/as_of_*")):
+        csv = sorted(folder.glob("*.csv"))
+        key = folder.relative_to(root).as_posix()
+        if csv:
+            out[key] = Counter(line for f in csv for line in f.read_text().splitlines()[1:])
+        else:
+            out[key] = rows_of(spark.read.parquet(str(folder)))
+    return out
 
 
 def _assert_no_partial_table(spark: SparkSession, root: Path, complete: dict[str, int]) -> None:
@@ -119,7 +142,7 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
     complete = {t: sum(rows.values()) for t, rows in reference.items()}
 
     n_write = rng.randrange(3, 12)   # ingest writes 7 tables, identity 2, features 1
-    j_stage = rng.randrange(2, 7)    # identity .. tags
+    j_stage = rng.randrange(2, 7)    # after identity .. after profile
     delay = rng.uniform(0.15, 0.5) * e2e.seconds
 
     # Each factory is called right after its run starts and returns the kill condition.
@@ -142,7 +165,8 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
     plan = [
         (f"{delay:.0f}s after start", after_delay),
         (f"write #{n_write} staged, before its commit", nth_write_staged),
-        (f"after stage #{j_stage} recorded, before the next", after_stage),
+        (f"after {list(STAGES)[j_stage - 1]} committed its ops/runs row, before the next stage",
+         after_stage),
     ]
     for i, (what, trigger) in enumerate(plan):
         proc = start_cli(args, log=tmp_path / f"kill{i}.log", cwd=tmp_path, env=e2e.env)
@@ -151,7 +175,8 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
         if not killed:  # the run finished first: nothing to recover from
             summary.record_kill(f"{what}: missed, the run had finished")
             continue
-        summary.record_kill(f"{what} (in: {_last_stage(proc.text())}, at {proc.elapsed:.0f}s)")
+        where = "" if what.startswith("after ") else f": {_where(proc.text())}"
+        summary.record_kill(f"{what}{where}, {proc.elapsed:.0f}s after start")
         _assert_no_partial_table(spark, root, complete)
 
     code, log, _ = run_cli(args, log=tmp_path / "final.log", cwd=tmp_path, env=e2e.env)
@@ -161,6 +186,7 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
     assert sorted(got) == sorted(reference)
     for table in reference:
         assert got[table] == reference[table], table
+    assert _exports(spark, root) == _exports(spark, e2e.root)
     _assert_model_version_is_latest(spark, root)
 
     tables = [f"{root}/{t}" for t in delta_tables(root, OUTPUT_LAYERS)]
@@ -172,7 +198,7 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
     cfg = make_config(root)
     assert vacuum_warehouse(spark, cfg, retention_hours=1, dry_run=False) == []
     removed = vacuum_warehouse(spark, cfg, retention_hours=0, dry_run=False)
-    summary.record_kill(f"vacuum --retention-hours 0 removed {len(removed)} file(s) "
+    summary.note(f"crashes: vacuum --retention-hours 0 removed {len(removed)} file(s) "
                         f"({n_orphans} unreferenced data files, {len(staged)} staged entries)")
     assert {t: unreferenced_data_files(t) for t in tables} == {t: [] for t in tables}
     assert list(root.glob("*/*/_staging/*/*")) == []
@@ -184,4 +210,4 @@ def _assert_model_version_is_latest(spark: SparkSession, root: Path) -> None:
     scored = {r["model_version"] for r in read_table(spark, root, "gold/segments", PART)
               .select("model_version").distinct().collect()}
     assert scored == {versions[-1]}
-    summary.record_kill(f"rerun published model version(s) {versions} (uninterrupted run: [1])")
+    summary.note(f"crashes: model versions after the reruns {versions} (uninterrupted run: [1])")
