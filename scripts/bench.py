@@ -99,6 +99,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    "(profile: python scripts/bench_lib/eventlog.py <file>)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY.PATH=VALUE", help="config override for every sparkseg process")
+    p.add_argument("--render", action="store_true",
+                   help="measure nothing: rewrite results.md and the plot from results.csv")
     # Internal: the Spark steps of one size, run in a child process (fresh JVM).
     p.add_argument("--spark-worker", help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -164,7 +166,8 @@ def run_logged(cmd: list[str], env: dict[str, str], log: Path
         rc = proc.wait()
         seconds = time.perf_counter() - t0
         peak = sampler.stop()
-        cpu = _children_cpu() - cpu0
+        # The Spark JVM is a grandchild that is not always waited for: take the larger.
+        cpu = max(_children_cpu() - cpu0, sampler.cpu_seconds)
     if rc != 0:
         tail = log.read_text().splitlines()[-15:]
         raise SystemExit(f"failed ({rc}): {' '.join(cmd)}\n  " + "\n  ".join(tail))
@@ -470,6 +473,7 @@ def kmeans_rows(args: argparse.Namespace, spark: Any, cfg: Any, as_of: dt.date,
         out.append(rep.make_result(
             step=STEP_ITER, engine=eng, seconds=one,
             median=statistics.median(one) - statistics.median(init),
+            minimum=min(one) - min(init),
             cpu_median=(statistics.median(cpu[1]) - statistics.median(cpu[0])
                         if cpu[0] and cpu[1] else None),
             note="median(maxIter=1) - median(maxIter=0)", **common))
@@ -501,14 +505,26 @@ def machine_line(args: argparse.Namespace) -> str:
 
 
 def write_outputs(out_dir: Path, results: list[rep.Result], header: list[str]) -> list[str]:
+    """Merge ``results`` into results.csv; rewrite results.md (with every run's header line
+    from runs.txt) and the plot; return the target lines."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    runs_file = out_dir / "runs.txt"
+    if header:
+        lines_before = runs_file.read_text().splitlines() if runs_file.exists() else []
+        entry = f"{now_iso()[:16]}Z " + " | ".join(header)
+        # One line per run: a run writes after every size, replacing its own line.
+        if lines_before and lines_before[-1].split(" ", 1)[1] == entry.split(" ", 1)[1]:
+            lines_before = lines_before[:-1]
+        runs_file.write_text("\n".join([*lines_before, entry]) + "\n")
+    header = runs_file.read_text().splitlines() if runs_file.exists() else []
     merged = rep.merge(rep.read_csv(out_dir / "results.csv"), results)
     rep.set_ratios(merged, REFERENCES)
     rep.write_csv(out_dir / "results.csv", merged)
     lines = rep.targets(merged, run_step=STEP_RUN, feat_step=STEP_FEATURES, spark_engine=SPARK,
                         train_step=STEP_TRAIN)
     plotted = rep.plot(merged, out_dir / "time_vs_size.png", PLOT_SERIES)
-    md = ["# sparkseg benchmark results", "", *(f"- {h}" for h in header), "",
+    md = ["# sparkseg benchmark results", "", "Runs (UTC start of the write, machine, load "
+          "average at the start, command):", "", *(f"- {h}" for h in header), "",
           *rep.markdown_table(merged), "", "## Targets (issue 9)", "",
           *(f"- {t}" for t in lines), ""]
     if plotted:
@@ -523,6 +539,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return spark_worker(args)
     from sparkseg.config import load_config
 
+    if args.render:
+        out_dir = Path(args.out)
+        lines = write_outputs(out_dir, [], [])
+        print("\n".join(rep.table_lines(rep.read_csv(out_dir / "results.csv"))))
+        print("\ntargets:\n" + "\n".join(f"  {t}" for t in lines))
+        return 0
     sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     skip = set(filter(None, args.skip.split(",")))
     unknown = skip - {"run", "features", "kmeans", "peers"}

@@ -125,20 +125,65 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
+def _own_cpu(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process itself (not of its children)."""
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            if psutil is not None:
+                t = psutil.Process(pid).cpu_times()
+                out[pid] = t.user + t.system
+            else:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+        except Exception:  # exited, or no /proc: that process is simply not counted
+            continue
+    return out
+
+
+def _tree_pids(root: int) -> list[int]:
+    if psutil is not None:
+        try:
+            proc = psutil.Process(root)
+            return [root, *(p.pid for p in proc.children(recursive=True))]
+        except psutil.Error:
+            return []
+    try:
+        return [root, *_descendants(root)]
+    except OSError:
+        return []
+
+
 class PeakSampler:
-    """Samples :func:`tree_rss` of ``pid`` until stopped; ``peak`` is the largest seen."""
+    """Samples :func:`tree_rss` of ``pid`` until stopped; ``peak`` is the largest seen.
+
+    Also keeps the last CPU time seen of every process of the tree: ``cpu_seconds`` is
+    their sum, which counts a Spark JVM that its Python parent never waits for (so that
+    ``RUSAGE_CHILDREN`` never sees it). A process living less than one interval is missed.
+    """
 
     def __init__(self, pid: int | None = None, interval: float = 0.2) -> None:
         self.pid = pid if pid is not None else os.getpid()
         self.interval = interval
         self.peak: int | None = None
+        self._cpu: dict[int, float] = {}
+        self._cpu0: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds used by the tree while sampled (minus what it had used before)."""
+        return sum(c - self._cpu0.get(pid, 0.0) for pid, c in self._cpu.items())
 
     def _sample(self) -> None:
         now = tree_rss(self.pid)
         if now is not None and (self.peak is None or now > self.peak):
             self.peak = now
+        cpu = _own_cpu(_tree_pids(self.pid))
+        if not self._cpu0 and not self._cpu:
+            self._cpu0 = dict(cpu)
+        self._cpu.update(cpu)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
