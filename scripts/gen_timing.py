@@ -54,13 +54,15 @@ def main() -> None:
     ))
     try:
         cpu0, t0 = jvm_cpu_seconds(spark), time.perf_counter()
-        written = write_tables(spark, cfg)
+        marks = [cpu0]
+        written = write_tables(spark, cfg, on_written=lambda _: marks.append(jvm_cpu_seconds(spark)))
         wall, cpu = time.perf_counter() - t0, jvm_cpu_seconds(spark) - cpu0
     finally:
         spark.stop()
     print(f"customers={args.customers} months={args.months} cores={args.cores}")
-    for w in written:
-        print(f"{w.table:<22} rows={w.rows:>12,} files={w.files:>3} seconds={w.seconds:8.1f}")
+    for i, w in enumerate(written):
+        print(f"{w.table:<22} rows={w.rows:>12,} files={w.files:>3} seconds={w.seconds:8.1f} "
+              f"jvm_cpu_seconds={marks[i + 1] - marks[i]:8.1f}")
     total = sum(w.rows for w in written)
     print(f"{'total':<22} rows={total:>12,} wall_seconds={wall:.1f} jvm_cpu_seconds={cpu:.1f}")
     if not args.keep:

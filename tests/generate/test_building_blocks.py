@@ -56,9 +56,12 @@ def test_add_months_clamps_to_the_last_day_of_the_month() -> None:
     assert add_months(D(2026, 1, 15), -13) == D(2024, 12, 15)
 
 
-def test_file_count_follows_the_target_size() -> None:
-    assert partitions_for(10, 40, 128) == 1
-    assert partitions_for(50_000_000, 40, 128) == 15
+def test_file_count_follows_the_target_size_and_keeps_cores_busy() -> None:
+    mb = 2**20
+    assert partitions_for(10, 40, 128, cores=8) == 1
+    assert partitions_for(50_000_000, 40, 128, cores=2) == 15  # 1.9 GB in 128 MB files
+    assert partitions_for(1_000_000, 40, 128, cores=2) == 2  # 38 MB: one file per core
+    assert partitions_for(20 * mb, 1, 128, cores=4) == 1  # 20 MB: not worth splitting
 
 
 def test_uniform_is_a_pure_function_of_seed_salt_and_keys(spark: SparkSession) -> None:
@@ -88,12 +91,15 @@ def test_pick_and_pick_by_follow_their_weights(spark: SparkSession) -> None:
         pick(u, {"a": 0.2, "b": 0.8, "never": 0.0}).alias("flat"),
         pick_by(u, group, [{"x": 1.0}, {"x": 0.5, "y": 0.5}]).alias("by_group"),
         lookup(group, ["even", "odd"]).alias("name"),
+        # element_at alone would give the last value for a null index.
+        lookup(F.when(group == 1, group), ["never", "odd"], nullable=True).alias("only_odd"),
     )
     flat = {r[0]: r[1] for r in df.groupBy("flat").count().collect()}
     assert set(flat) == {"a", "b"} and abs(flat["a"] / 20_000 - 0.2) < 0.02
     by = {(r[0], r[1]): r[2] for r in df.groupBy("g", "by_group").count().collect()}
     assert (0, "y") not in by and abs(by[(1, "x")] / 10_000 - 0.5) < 0.03
-    assert {tuple(r) for r in df.select("g", "name").distinct().collect()} == {(0, "even"), (1, "odd")}
+    assert {tuple(r) for r in df.select("g", "name", "only_odd").distinct().collect()} == {
+        (0, "even", None), (1, "odd", "odd")}
 
 
 SCHEMA = T.StructType([

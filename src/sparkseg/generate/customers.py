@@ -42,6 +42,17 @@ _FIRST_OPEN = dt.date(1992, 1, 1)
 _SALT = 100  # salts 100-199 belong to this module
 
 
+def customer_id_of(cust_num: Column) -> Column:
+    """``C`` + the customer number in 9 digits (builders rebuild it from the number at
+    the end instead of carrying the string through every projection)."""
+    return F.concat(F.lit("C"), F.lpad(cust_num.cast("string"), 9, "0"))
+
+
+def persona_is(name: str) -> Column:
+    """``p_idx`` is persona ``name`` (an int comparison, cheaper than on the name)."""
+    return F.col("p_idx") == PERSONAS.index(name)
+
+
 def by_persona(values: dict[str, float]) -> Column:
     """A per-persona parameter for the row's ``p_idx``."""
     return lookup(F.col("p_idx"), [values[p] for p in PERSONAS])
@@ -98,7 +109,7 @@ def customer_base(ids: DataFrame, *, gen: GenerateConfig, period: Period) -> Dat
     age_hi = by_persona({p: P.AGE[p][1] for p in PERSONAS})
     df = df.withColumns({
         "persona": lookup(F.col("p_idx"), list(PERSONAS)),
-        "customer_id": F.concat(F.lit("C"), F.lpad(F.col("cust_num").cast("string"), 9, "0")),
+        "customer_id": customer_id_of(F.col("cust_num")),
         # A minority behave like another persona in channel and event habits (overlap).
         "style_idx": F.when(u(1) < P.STYLE_NOISE, F.floor(u(2) * len(PERSONAS)).cast("int"))
         .otherwise(F.col("p_idx")),

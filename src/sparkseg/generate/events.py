@@ -24,8 +24,8 @@ from sparkseg.generate.activity import (
 from sparkseg.generate.config import PERSONAS, GenerateConfig
 from sparkseg.generate.customers import by_persona, openid
 from sparkseg.generate.period import Period
-from sparkseg.generate.rng import int_between, lookup, pick, pick_by, uniform
-from sparkseg.tables import RAW_EVENTS
+from sparkseg.generate.rng import int_between, lookup, pick, pick_by, pick_index_by, uniform
+from sparkseg.tables import EVENT_CHANNELS, EVENT_TYPES, RAW_EVENTS
 
 _SALT = 400  # salts 400-499 belong to this module (anonymous visitors: 450-499)
 # Campaign slot j -> (event type, event channel, preferred_channel value that opens it).
@@ -72,13 +72,29 @@ def _ident(id_type: str, value: Column) -> Column:
     return F.struct(F.lit(id_type).alias("t"), value.alias("v"))
 
 
+# Codes travel as ints (positions in the contract lists) until the final select.
+EC = {c: i for i, c in enumerate(EVENT_CHANNELS)}
+ET = {t: i for i, t in enumerate(EVENT_TYPES)}
+PREFERRED = ("app_push", "sms", "wechat", "none")  # touch j is answered by PREFERRED[j // 2]
+# Identifier slots: which of the customer's identifiers an event carries.
+ID_SLOTS: tuple[tuple[str, str], ...] = (
+    ("customer_id", "customer_id"), ("device_id", "dev1"), ("device_id", "dev2"),
+    ("device_id", "tablet_id"), ("device_id", "shop_device_id"), ("wechat_openid", "oa_openid"),
+    ("wechat_openid", "mp_openid"), ("web_cookie", "cookie1"), ("web_cookie", "cookie2"),
+    ("phone_hash", "phone"),
+)
+SLOT = {column: i for i, (_, column) in enumerate(ID_SLOTS)}
+_IDENTIFIERS = ("customer_id", "phone", "dev1", "dev2", "oa_openid", "mp_openid", "cookie1",
+                "cookie2", "tablet_id", "shop_device_id")
+
+
 def build_events(base: DataFrame, *, gen: GenerateConfig, period: Period) -> DataFrame:
     """Clean raw/events rows of the customers in ``base`` (see :func:`customer_base`).
 
     Needs ``cust_num, customer_id, p_idx, style_idx, open_day, act_start, act_end,
-    fade_level, active_days, evt_mult, phone, n_dev, dev1, dev2, oa_openid, mp_openid, n_cookie,
-    cookie1, cookie2, tablet_id, shop_device_id, preferred_channel``. Phone numbers go out
-    raw as ``phone_hash`` values: ingest hashes them.
+    fade_level, active_days, evt_mult, phone, n_dev, dev1, dev2, oa_openid, mp_openid,
+    n_cookie, cookie1, cookie2, tablet_id, shop_device_id, preferred_channel``. Phone
+    numbers go out raw as ``phone_hash`` values: ingest hashes them.
     """
     seed = gen.seed
     u = lambda k: _u(seed, k)  # noqa: E731 - short alias for the many draws
@@ -89,110 +105,124 @@ def build_events(base: DataFrame, *, gen: GenerateConfig, period: Period) -> Dat
     cust = F.col("cust_num")
     n_touch = len(TOUCHES) * len(period.campaigns)
 
-    rows = base.withColumn(
-        "n_org", row_count(by_persona(rates), F.col("evt_mult"), uniform(seed, _SALT, cust))
+    counted = base.select(
+        "cust_num", "p_idx", "style_idx", "open_day", "act_start", "act_end", "fade_level",
+        "active_days", "n_dev", "n_cookie", *_IDENTIFIERS,
+        (F.array_position(F.array(*[F.lit(p) for p in PREFERRED]), F.col("preferred_channel"))
+         .cast("int") - 1).alias("pref"),
+        row_count(by_persona(rates), F.col("evt_mult"), uniform(seed, _SALT, cust)).alias("n_org"),
     )
-    rows = rows.withColumn("seq", F.explode(F.sequence(F.lit(0), F.col("n_org") + n_touch - 1)))
+    rows = counted.withColumn(
+        "seq", F.explode(F.sequence(F.lit(0), F.col("n_org") + n_touch - 1))
+    )
     seq, n_org = F.col("seq"), F.col("n_org")
     slot = F.greatest(seq - n_org, F.lit(0))
-    k = F.floor(slot / len(TOUCHES)).cast("int")
-    j = F.pmod(slot, F.lit(len(TOUCHES))).cast("int")
     rows = rows.withColumns({
         "organic": seq < n_org,
-        "k": F.least(k, F.lit(max(0, len(period.campaigns) - 1))),
-        "j": j,
+        "k": F.least(F.floor(slot / len(TOUCHES)).cast("int"),
+                     F.lit(max(0, len(period.campaigns) - 1))),
+        "j": F.pmod(slot, F.lit(len(TOUCHES))).cast("int"),
     })
-    organic = F.col("organic")
+    organic, k, j = F.col("organic"), F.col("k"), F.col("j")
 
     # --- campaign touches: keep only those that happened --------------------------------------
     if period.campaigns:
-        camp_day = lookup(F.col("k"), [c.day for c in period.campaigns])
-        camp_id = lookup(F.col("k"), [c.campaign_id for c in period.campaigns])
-        camp_product = lookup(F.col("k"), [c.product_id for c in period.campaigns])
+        camp_day = lookup(k, [c.day for c in period.campaigns])
+        camp_id = lookup(k, [c.campaign_id for c in period.campaigns])
+        camp_product = lookup(k, [c.product_id for c in period.campaigns])
     else:  # no campaign slots exist: placeholders keep the expressions typed
-        camp_day, camp_id, camp_product = F.lit(0), F.lit(None).cast("string"), F.lit(None).cast("string")
-    touch_type = lookup(F.col("j"), [t[0] for t in TOUCHES])
-    touch_channel = lookup(F.col("j"), [t[1] for t in TOUCHES])
-    touch_pref = lookup(F.col("j"), [t[2] for t in TOUCHES])
+        camp_day = F.lit(0)
+        camp_id = camp_product = F.lit(None).cast("string")
+    touch_channel = lookup(j, [EC[t[1]] for t in TOUCHES])
+    answered_by = F.floor(j / 2).cast("int")  # index into PREFERRED
     # One draw per customer and campaign (not per slot): targeting covers all channels.
-    targeted = uniform(seed, _SALT + 1, cust, F.col("k")) < gen.campaign_reach
-    reachable = (F.when(touch_channel == "app", F.col("n_dev") > 0)
-                 .when(touch_channel == "wechat", F.col("oa_openid").isNotNull())
+    targeted = uniform(seed, _SALT + 1, cust, k) < gen.campaign_reach
+    reachable = (F.when(touch_channel == EC["app"], F.col("n_dev") > 0)
+                 .when(touch_channel == EC["wechat"], F.col("oa_openid").isNotNull())
                  .otherwise(F.lit(True)))
-    open_rate = (F.when(F.col("preferred_channel") == "none", F.lit(0.0))
-                 .when(F.col("preferred_channel") == touch_pref, F.lit(gen.open_rate_preferred))
+    open_rate = (F.when(F.col("pref") == PREFERRED.index("none"), F.lit(0.0))
+                 .when(F.col("pref") == answered_by, F.lit(gen.open_rate_preferred))
                  .otherwise(F.lit(gen.open_rate_other)))
     # The open draw is per customer, campaign and channel: sent and opened slots share it.
-    opened = uniform(seed, _SALT + 2, cust, F.col("k"), touch_channel) < open_rate
-    is_open = F.pmod(F.col("j"), F.lit(2)) == 1
+    opened = uniform(seed, _SALT + 2, cust, k, answered_by) < open_rate
+    is_open = F.pmod(j, F.lit(2)) == 1
     happens = organic | (
         targeted & (camp_day >= F.col("open_day")) & reachable & (~is_open | opened)
     )
     rows = rows.filter(happens)
 
-    # --- organic events -----------------------------------------------------------------------
-    drawn_channel = pick_by(u(3), F.col("style_idx"), [P.EVENT_CHANNEL[p] for p in PERSONAS])
+    # --- channel ------------------------------------------------------------------------------
+    drawn_channel = pick_index_by(u(3), F.col("style_idx"), [P.EVENT_CHANNEL[p] for p in PERSONAS],
+                                  EVENT_CHANNELS)
     has_app = F.col("n_dev") > 0
     has_oa, has_mp = F.col("oa_openid").isNotNull(), F.col("mp_openid").isNotNull()
     has_web = F.col("n_cookie") > 0
     # A channel the customer has no identifier for falls back to one they have.
-    fallback = (F.when(has_oa, "wechat").when(has_mp, "mini_program").when(has_web, "web")
-                .when(has_app, "app").otherwise("call_center"))
+    fallback = (F.when(has_oa, EC["wechat"]).when(has_mp, EC["mini_program"])
+                .when(has_web, EC["web"]).when(has_app, EC["app"]).otherwise(EC["call_center"]))
     org_channel = (
-        F.when((drawn_channel == "app") & ~has_app, fallback)
-        .when((drawn_channel == "wechat") & ~has_oa, fallback)
-        .when((drawn_channel == "mini_program") & ~has_mp, fallback)
-        .when((drawn_channel == "web") & ~has_web, fallback)
+        F.when((drawn_channel == EC["app"]) & ~has_app, fallback)
+        .when((drawn_channel == EC["wechat"]) & ~has_oa, fallback)
+        .when((drawn_channel == EC["mini_program"]) & ~has_mp, fallback)
+        .when((drawn_channel == EC["web"]) & ~has_web, fallback)
         .otherwise(drawn_channel)
     )
-    rows = rows.withColumn("channel", F.when(organic, org_channel).otherwise(touch_channel))
+    rows = rows.withColumns({
+        "channel": F.when(organic, org_channel).otherwise(touch_channel),
+        "only_calls": organic & ~has_oa & ~has_mp & ~has_web & ~has_app
+        & (drawn_channel != EC["call_center"]),
+    })
     channel = F.col("channel")
     # Customers without any digital identifier only call the bank, and rarely.
-    only_calls = organic & (channel == "call_center") & (drawn_channel != "call_center")
-    rows = rows.filter(~only_calls | (u(19) < 0.2))
-    drawn_type = pick_by(u(4), F.col("style_idx"), [P.EVENT_TYPE[p] for p in PERSONAS])
+    rows = rows.filter(~F.col("only_calls") | (u(19) < 0.2))
+
+    # --- event type and identifier -----------------------------------------------------------
+    drawn_type = pick_index_by(u(4), F.col("style_idx"), [P.EVENT_TYPE[p] for p in PERSONAS],
+                               EVENT_TYPES)
+    call_types = [ET[t] for t in ORGANIC_TYPES_CALL_CENTER]
+    web_types = [ET[t] for t in ORGANIC_TYPES_WEB_ONLY]
     org_type = (
-        F.when((channel == "call_center") & ~drawn_type.isin(*ORGANIC_TYPES_CALL_CENTER),
-               F.lit("login"))
-        .when((channel == "web") & ~drawn_type.isin(*ORGANIC_TYPES_WEB_ONLY), F.lit("page_view"))
+        F.when((channel == EC["call_center"]) & ~drawn_type.isin(*call_types), F.lit(ET["login"]))
+        .when((channel == EC["web"]) & ~drawn_type.isin(*web_types), F.lit(ET["page_view"]))
         .otherwise(drawn_type)
     )
-    app_id = (
-        F.when(F.col("tablet_id").isNotNull() & (u(5) < 0.25), _ident("device_id", F.col("tablet_id")))
-        .when(F.col("shop_device_id").isNotNull() & (u(16) < 0.08),
-              _ident("device_id", F.col("shop_device_id")))
-        .when(u(17) < 0.3, _ident("customer_id", F.col("customer_id")))  # logged-in app events
-        .when((F.col("n_dev") == 2) & (u(18) < 0.4), _ident("device_id", F.col("dev2")))
-        .otherwise(_ident("device_id", F.col("dev1")))
+    app_slot = (
+        F.when(F.col("tablet_id").isNotNull() & (u(5) < 0.25), SLOT["tablet_id"])
+        .when(F.col("shop_device_id").isNotNull() & (u(16) < 0.08), SLOT["shop_device_id"])
+        .when(u(17) < 0.3, SLOT["customer_id"])  # logged-in app events
+        .when((F.col("n_dev") == 2) & (u(18) < 0.4), SLOT["dev2"])
+        .otherwise(SLOT["dev1"])
     )
-    web_cookie = F.when((F.col("n_cookie") == 2) & (u(6) < 0.4), F.col("cookie2")).otherwise(F.col("cookie1"))
-    identity = (
-        F.when(channel == "app",
-               F.when(organic, app_id).otherwise(_ident("device_id", F.col("dev1"))))
-        .when(channel == "wechat", _ident("wechat_openid", F.col("oa_openid")))
-        .when(channel == "mini_program", _ident("wechat_openid", F.col("mp_openid")))
-        .when(channel == "web", _ident("web_cookie", web_cookie))
-        .otherwise(_ident("phone_hash", F.col("phone")))  # sms and call centre
+    web_slot = F.when((F.col("n_cookie") == 2) & (u(6) < 0.4), SLOT["cookie2"]).otherwise(SLOT["cookie1"])
+    id_slot = (
+        F.when(channel == EC["app"], F.when(organic, app_slot).otherwise(SLOT["dev1"]))
+        .when(channel == EC["wechat"], SLOT["oa_openid"])
+        .when(channel == EC["mini_program"], SLOT["mp_openid"])
+        .when(channel == EC["web"], web_slot)
+        .otherwise(SLOT["phone"])  # sms and call centre
     )
-    event_type = F.when(organic, org_type).otherwise(touch_type)
-    rows = rows.withColumns({"identity": identity, "event_type": event_type})
+    rows = rows.withColumns({
+        "event_type": F.when(organic, org_type).otherwise(lookup(j, [ET[t[0]] for t in TOUCHES])),
+        "id_slot": id_slot,
+    })
     et = F.col("event_type")
     viewed = product_id(pick_by(u(7), F.col("p_idx"), [P.VIEWED_PRODUCT[p] for p in PERSONAS]),
                         u(8))
     product = F.when(~organic, camp_product).when(
-        (et == "product_view") | ((et == "click") & (u(9) < 0.5)), viewed
+        (et == ET["product_view"]) | ((et == ET["click"]) & (u(9) < 0.5)), viewed
     )
+    id_value: Column | None = None
+    for i, (_, column) in enumerate(ID_SLOTS):
+        cond = F.col("id_slot") == i
+        id_value = F.when(cond, F.col(column)) if id_value is None else id_value.when(cond, F.col(column))
+    assert id_value is not None
 
     # --- time -----------------------------------------------------------------------------------
     org_day = activity_day(u(10), u(11), period=period)
-    org_second = second_of_day(uniform(seed, _SALT + 12, cust, seq) * 2.0 - 1.0
-                               + uniform(seed, _SALT + 13, cust, seq) * 2.0 - 1.0)
+    org_second = second_of_day(u(12) * 2.0 - 1.0 + u(13) * 2.0 - 1.0)
     # Opens follow their send by a minute to a day (most within the first hour).
     delay = F.when(is_open, 60 + F.floor(F.pow(u(14), 3) * 86_400)).otherwise(F.floor(u(15) * 1800))
-    send_second = lookup(
-        F.when(touch_channel == "app", 0).when(touch_channel == "sms", 1).otherwise(2),
-        [SEND_SECOND["app"], SEND_SECOND["sms"], SEND_SECOND["wechat"]],
-    )
+    send_second = lookup(answered_by, [SEND_SECOND["app"], SEND_SECOND["sms"], SEND_SECOND["wechat"]])
     ts = F.when(organic, timestamp(org_day, org_second)).otherwise(
         timestamp(camp_day, (send_second + delay).cast("long"))
     )
@@ -200,10 +230,10 @@ def build_events(base: DataFrame, *, gen: GenerateConfig, period: Period) -> Dat
     return rows.select(
         F.concat(F.lit("E"), pad, F.lpad(seq.cast("string"), 5, "0")).alias("event_id"),
         ts.alias("event_ts"),
-        "channel",
-        F.col("identity.t").alias("id_type"),
-        F.col("identity.v").alias("id_value"),
-        "event_type",
+        lookup(channel, list(EVENT_CHANNELS)).alias("channel"),
+        lookup(F.col("id_slot"), [t for t, _ in ID_SLOTS]).alias("id_type"),
+        id_value.alias("id_value"),
+        lookup(et, list(EVENT_TYPES)).alias("event_type"),
         F.when(~organic, camp_id).alias("campaign_id"),
         product.alias("product_id"),
     ).select(*RAW_EVENTS.columns)

@@ -65,9 +65,14 @@ def array_literal(values: Sequence[Any]) -> Column:
     return F.expr("array(" + ", ".join(_sql_literal(v) for v in values) + ")")
 
 
-def lookup(idx: Column, values: Sequence[Any]) -> Column:
-    """``values[idx]`` for a 0-based int Column (e.g. a persona parameter)."""
-    return F.element_at(array_literal(values), idx + 1)
+def lookup(idx: Column, values: Sequence[Any], *, nullable: bool = False) -> Column:
+    """``values[idx]`` for a 0-based int Column (e.g. a persona parameter).
+
+    Pass ``nullable=True`` where ``idx`` can be null: Spark's ``element_at`` returns the
+    array's *last* element for a null index, not null.
+    """
+    value = F.element_at(array_literal(values), idx + 1)
+    return F.when(idx.isNotNull(), value) if nullable else value
 
 
 def pick(u: Column, weights: Mapping[str, float]) -> Column:
@@ -87,26 +92,49 @@ def pick_by(u: Column, idx: Column, tables: Sequence[Mapping[str, float]]) -> Co
     """A key drawn from ``tables[idx]`` (one weight table per row group, e.g. persona).
 
     Compiles to one CASE over the union of keys with per-group cumulative thresholds
-    looked up by ``idx`` (no higher-order functions, so whole-stage codegen keeps it).
+    looked up by ``idx`` (no higher-order functions, so code generation keeps it).
     """
     keys: list[str] = []
     for table in tables:
         keys += [k for k in table if k not in keys]
-    cums: list[list[float]] = [[] for _ in keys]
+    return _draw(u, idx, tables, keys, [F.lit(k) for k in keys])
+
+
+def pick_index_by(
+    u: Column, idx: Column, tables: Sequence[Mapping[str, float]], keys: Sequence[str]
+) -> Column:
+    """Like :func:`pick_by`, but the int position of the drawn key in ``keys``.
+
+    Ints are cheap to carry through the projections that follow; the builders turn them
+    into code strings only in their final ``select``.
+    """
+    missing = {k for t in tables for k in t} - set(keys)
+    if missing:
+        raise ValueError(f"weights for keys outside the code list: {sorted(missing)}")
+    return _draw(u, idx, tables, list(keys), [F.lit(i) for i in range(len(keys))])
+
+
+def _draw(
+    u: Column, idx: Column, tables: Sequence[Mapping[str, float]], keys: list[str],
+    results: list[Column],
+) -> Column:
+    # Keys no group can draw are skipped: they would only add CASE branches.
+    drawable = [i for i, k in enumerate(keys) if any(t.get(k, 0.0) > 0 for t in tables)]
+    cums: dict[int, list[float]] = {i: [] for i in drawable}
     for table in tables:
-        total = sum(max(0.0, table.get(k, 0.0)) for k in keys)
+        total = sum(max(0.0, table.get(keys[i], 0.0)) for i in drawable)
         if total <= 0:
             raise ValueError("every weight table needs a positive weight")
-        last_positive = max(i for i, k in enumerate(keys) if table.get(k, 0.0) > 0)
+        last_positive = max(i for i in drawable if table.get(keys[i], 0.0) > 0)
         running = 0.0
-        for i, k in enumerate(keys):
-            running += max(0.0, table.get(k, 0.0)) / total
+        for i in drawable:
+            running += max(0.0, table.get(keys[i], 0.0)) / total
             # Exactly 1.0 from the last positive weight on: rounding must not let a draw
             # fall through to a key this group never picks.
             cums[i].append(1.0 if i >= last_positive else running)
     out: Column | None = None
-    for i, k in enumerate(keys[:-1]):
+    for i in drawable[:-1]:
         cond = u < lookup(idx, cums[i])
-        out = F.when(cond, F.lit(k)) if out is None else out.when(cond, F.lit(k))
-    last = F.lit(keys[-1])
+        out = F.when(cond, results[i]) if out is None else out.when(cond, results[i])
+    last = results[drawable[-1]]
     return last if out is None else out.otherwise(last)

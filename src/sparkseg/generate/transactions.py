@@ -23,16 +23,15 @@ from sparkseg.generate.activity import (
     timestamp,
 )
 from sparkseg.generate.config import PERSONAS, GenerateConfig
-from sparkseg.generate.customers import by_persona
+from sparkseg.generate.customers import by_persona, customer_id_of, persona_is
 from sparkseg.generate.period import Period
-from sparkseg.generate.rng import lookup, normal, pick, pick_by, uniform
-from sparkseg.tables import RAW_TRANSACTIONS, TXN_CATEGORIES, TXN_CHANNELS
+from sparkseg.generate.rng import lookup, normal, pick_index_by, uniform
+from sparkseg.tables import PRODUCT_TYPES, RAW_TRANSACTIONS, TXN_CATEGORIES, TXN_CHANNELS
 
 _SALT = 200  # salts 200-299 belong to this module
 MAX_OUTFLOWS = 3
 REGULAR, SALARY, INTEREST, OUTFLOW = 0, 1, 2, 3
 CREDIT_CATEGORIES = ("salary", "interest", "wealth_redemption", "loan_disbursement")
-CHILD_MCCS = tuple(P.CHILD_MCC)
 # Largest generated amount: keeps decimal(18,2) far from overflow.
 MAX_AMOUNT = 500_000_000.0
 
@@ -76,11 +75,24 @@ def _z(seed: int, k: int) -> Column:
     return normal(seed, _SALT + k, F.col("cust_num"), F.col("seq"))
 
 
+# Codes travel as ints (positions in these lists) until the final select: string columns
+# would be copied by every projection in between.
+CAT = {c: i for i, c in enumerate(TXN_CATEGORIES)}
+PT = {p: i for i, p in enumerate(PRODUCT_TYPES)}
+MCCS: tuple[str, ...] = tuple(sorted({m for w in P.MCC.values() for m in w} | set(P.CHILD_MCC)))
+_BASE_COLUMNS = (
+    "cust_num", "p_idx", "style_idx", "open_day", "act_start", "act_end", "fade_level",
+    "active_days", "txn_mult", "has_credit_card", "has_loan", "has_mortgage", "has_wealth",
+    "has_fund", "has_insurance", "aum", "deposit_base", "salary", "pay_day", "salary_end_day",
+    "is_parent",
+)
+
+
 def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) -> DataFrame:
     """Clean raw/transactions rows of the customers in ``base`` (see :func:`customer_base`).
 
-    Needs the base's ``cust_num, customer_id, p_idx, style_idx, persona, open_day,
-    act_start, act_end, fade_level, active_days, txn_mult, has_<product>, aum, deposit_base, salary,
+    Needs the base's ``cust_num, p_idx, style_idx, open_day, act_start, act_end,
+    fade_level, active_days, txn_mult, has_<product>, aum, deposit_base, salary,
     pay_day, salary_end_day, is_parent``. Returns exactly the raw/transactions columns.
     """
     seed = gen.seed
@@ -92,12 +104,12 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
     n_months, n_interest = len(period.month_starts), len(period.interest_days)
     cust = F.col("cust_num")
 
-    counted = base.withColumns({
-        "n_reg": row_count(by_persona(rates), F.col("txn_mult"), uniform(seed, _SALT, cust)),
-        "n_out": F.when(F.col("persona") == "churning",
-                        1 + F.floor(uniform(seed, _SALT + 1, cust) * MAX_OUTFLOWS))
-        .otherwise(0).cast("int"),
-    })
+    counted = base.select(
+        *_BASE_COLUMNS,
+        row_count(by_persona(rates), F.col("txn_mult"), uniform(seed, _SALT, cust)).alias("n_reg"),
+        F.when(persona_is("churning"), 1 + F.floor(uniform(seed, _SALT + 1, cust) * MAX_OUTFLOWS))
+        .otherwise(0).cast("int").alias("n_out"),
+    )
     slots = F.col("n_reg") + F.lit(n_months + n_interest + MAX_OUTFLOWS)
     rows = counted.withColumn("seq", F.explode(F.sequence(F.lit(0), slots - 1)))
 
@@ -105,8 +117,6 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
     seq, n_reg = F.col("seq"), F.col("n_reg")
     kind = (F.when(seq < n_reg, REGULAR).when(seq < n_reg + n_months, SALARY)
             .when(seq < n_reg + n_months + n_interest, INTEREST).otherwise(OUTFLOW))
-    rows = rows.withColumn("kind", kind)
-    k = F.col("kind")
     # Clamped so that the array lookups stay in bounds on rows of other kinds too.
     month = F.least(F.greatest(seq - n_reg, F.lit(0)), F.lit(n_months - 1))
     quarter = F.least(F.greatest(seq - n_reg - n_months, F.lit(0)), F.lit(max(0, n_interest - 1)))
@@ -114,6 +124,8 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
     salary_day = lookup(month, list(period.month_starts)) + F.col("pay_day") - 1
     interest_day = lookup(quarter, list(period.interest_days)) if n_interest else F.lit(0)
     outflow_day = F.lit(period.end_day - 75) + F.floor(u(2) * 74)
+    rows = rows.withColumn("kind", kind)
+    k = F.col("kind")
     rows = rows.withColumn(
         "day",
         F.when(k == REGULAR, activity_day(u(3), u(4), period=period))
@@ -125,7 +137,7 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
         (k == REGULAR)
         | ((k == SALARY) & (F.col("salary") > 0) & (day >= F.col("open_day"))
            & (day >= period.start_day) & (day < F.col("salary_end_day")) & (day < period.end_day))
-        | ((k == INTEREST) & (F.col("persona") != "dormant_saver") & (day >= F.col("open_day")))
+        | ((k == INTEREST) & ~persona_is("dormant_saver") & (day >= F.col("open_day")))
         | ((k == OUTFLOW) & (out_no < F.col("n_out")) & (day >= F.col("act_start")))
     )
     rows = rows.filter(applies)
@@ -134,58 +146,57 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
     r = u(5)
     has = {p: F.col(f"has_{p}") for p in ("credit_card", "loan", "mortgage", "wealth", "fund",
                                           "insurance")}
-    drawn = pick_by(u(6), F.col("p_idx"), [P.CATEGORY[p] for p in PERSONAS])
+    drawn = pick_index_by(u(6), F.col("p_idx"), [P.CATEGORY[p] for p in PERSONAS],
+                          TXN_CATEGORIES)
     rows = rows.withColumn(
         "cat0",
-        F.when(k == REGULAR, drawn).when(k == SALARY, F.lit("salary"))
-        .when(k == INTEREST, F.lit("interest")).otherwise(F.lit("transfer")),
+        F.when(k == REGULAR, drawn).when(k == SALARY, CAT["salary"])
+        .when(k == INTEREST, CAT["interest"]).otherwise(CAT["transfer"]),
     )
     cat0 = F.col("cat0")
     product = (
-        F.when(cat0 == "wealth_purchase",
-               F.when(has["wealth"] & (r < 0.55), "wealth").when(has["fund"] & (r < 0.9), "fund")
-               .when(has["insurance"], "insurance").when(has["wealth"], "wealth")
-               .when(has["fund"], "fund"))
-        .when(cat0 == "wealth_redemption",
-              F.when(has["wealth"] & (r < 0.6), "wealth").when(has["fund"], "fund")
-              .when(has["wealth"], "wealth"))
-        .when(cat0 == "loan_repayment",
-              F.when(has["mortgage"] & (r < 0.35), "mortgage").when(has["loan"] & (r < 0.65), "loan")
-              .when(has["credit_card"], "credit_card").when(has["mortgage"], "mortgage")
-              .when(has["loan"], "loan"))
-        .when(cat0 == "loan_disbursement",
-              F.when(has["loan"], "loan").when(has["mortgage"], "mortgage"))
-        .when(cat0 == "consumption",
-              F.when(has["credit_card"] & (r < 0.55), "credit_card").otherwise("deposit"))
-        .when(cat0 == "fee",
-              F.when(has["credit_card"] & (r < 0.2), "credit_card").otherwise("deposit"))
-        .otherwise("deposit")
+        F.when(cat0 == CAT["wealth_purchase"],
+               F.when(has["wealth"] & (r < 0.55), PT["wealth"])
+               .when(has["fund"] & (r < 0.9), PT["fund"])
+               .when(has["insurance"], PT["insurance"]).when(has["wealth"], PT["wealth"])
+               .when(has["fund"], PT["fund"]))
+        .when(cat0 == CAT["wealth_redemption"],
+              F.when(has["wealth"] & (r < 0.6), PT["wealth"]).when(has["fund"], PT["fund"])
+              .when(has["wealth"], PT["wealth"]))
+        .when(cat0 == CAT["loan_repayment"],
+              F.when(has["mortgage"] & (r < 0.35), PT["mortgage"])
+              .when(has["loan"] & (r < 0.65), PT["loan"])
+              .when(has["credit_card"], PT["credit_card"]).when(has["mortgage"], PT["mortgage"])
+              .when(has["loan"], PT["loan"]))
+        .when(cat0 == CAT["loan_disbursement"],
+              F.when(has["loan"], PT["loan"]).when(has["mortgage"], PT["mortgage"]))
+        .when(cat0 == CAT["consumption"],
+              F.when(has["credit_card"] & (r < 0.55), PT["credit_card"]).otherwise(PT["deposit"]))
+        .when(cat0 == CAT["fee"],
+              F.when(has["credit_card"] & (r < 0.2), PT["credit_card"]).otherwise(PT["deposit"]))
+        .otherwise(PT["deposit"])
     )
-    rows = rows.withColumn("product_type", product)
+    rows = rows.withColumn("product", product)
     # A customer without the product the draw needs makes an ordinary transfer instead.
     rows = rows.withColumns({
-        "category": F.when(F.col("product_type").isNull(), F.lit("transfer")).otherwise(cat0),
-        "product_type": F.coalesce(F.col("product_type"), F.lit("deposit")),
+        "cat": F.when(F.col("product").isNull(), F.lit(CAT["transfer"])).otherwise(cat0),
+        "product": F.coalesce(F.col("product"), F.lit(PT["deposit"])),
     })
-    category = F.col("category")
-    cat_idx = (F.array_position(F.array(*[F.lit(c) for c in TXN_CATEGORIES]), category)
-               .cast("int") - 1)
-    rows = rows.withColumn("cat_idx", cat_idx)
+    cat = F.col("cat")
 
     # --- direction, channel, merchant ----------------------------------------------------------
-    child = pick(u(8), P.CHILD_MCC)
-    usual = pick_by(u(8), F.col("p_idx"), [P.MCC[p] for p in PERSONAS])
+    child = pick_index_by(u(8), F.lit(0), [P.CHILD_MCC], MCCS)
+    usual = pick_index_by(u(8), F.col("p_idx"), [P.MCC[p] for p in PERSONAS], MCCS)
+    credit = [CAT[c] for c in CREDIT_CATEGORIES]
     rows = rows.withColumns({
-        "direction": F.when(category.isin(*CREDIT_CATEGORIES), F.lit("credit"))
-        .when((category == "transfer") & (k == OUTFLOW), F.lit("debit"))
-        .when(category == "transfer",
-              F.when(u(9) < by_persona(P.TRANSFER_OUT), F.lit("debit")).otherwise(F.lit("credit")))
-        .when(category == "other",
-              F.when(u(9) < 0.7, F.lit("debit")).otherwise(F.lit("credit")))
-        .otherwise(F.lit("debit")),
-        "channel": pick_by(u(10), F.col("style_idx") * len(TXN_CATEGORIES) + F.col("cat_idx"),
-                           channel_tables()),
-        "mcc": F.when(category == "consumption",
+        "is_debit": F.when(cat.isin(*credit), F.lit(False))
+        .when((cat == CAT["transfer"]) & (k == OUTFLOW), F.lit(True))
+        .when(cat == CAT["transfer"], u(9) < by_persona(P.TRANSFER_OUT))
+        .when(cat == CAT["other"], u(9) < 0.7)
+        .otherwise(F.lit(True)),
+        "channel": pick_index_by(u(10), F.col("style_idx") * len(TXN_CATEGORIES) + cat,
+                                 channel_tables(), TXN_CHANNELS),
+        "mcc": F.when(cat == CAT["consumption"],
                       F.when(F.col("is_parent") & (u(7) < P.CHILD_MCC_SHARE), child)
                       .otherwise(usual)),
     })
@@ -193,19 +204,19 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
     # --- amount and time ------------------------------------------------------------------------
     medians = [P.CATEGORY_MEDIAN.get(c, 1.0) for c in TXN_CATEGORIES]
     sigmas = [P.CATEGORY_SIGMA.get(c, 0.5) for c in TXN_CATEGORIES]
-    mcc_level = F.create_map(*[F.lit(x) for kv in P.MCC_LEVEL.items() for x in kv])
-    level = F.coalesce(F.try_element_at(mcc_level, F.col("mcc")), F.lit(1.0))
-    drawn_amount = (lookup(F.col("cat_idx"), medians) * by_persona(P.SPEND_LEVEL) * level
-                    * F.exp(_z(seed, 11) * lookup(F.col("cat_idx"), sigmas)))
-    product_type = F.col("product_type")
+    level = F.coalesce(lookup(F.col("mcc"), [P.MCC_LEVEL.get(m, 1.0) for m in MCCS], nullable=True),
+                       F.lit(1.0))
+    drawn_amount = (lookup(cat, medians) * by_persona(P.SPEND_LEVEL) * level
+                    * F.exp(_z(seed, 11) * lookup(cat, sigmas)))
+    product_col = F.col("product")
     regular_amount = (
-        F.when((category == "wealth_purchase") & (product_type == "wealth"),
+        F.when((cat == CAT["wealth_purchase"]) & (product_col == PT["wealth"]),
                F.greatest(F.lit(10_000.0), F.round(drawn_amount / 1000.0) * 1000.0))
-        .when(category.isin("other", "wealth_purchase"),
+        .when(cat.isin(CAT["other"], CAT["wealth_purchase"]),
               F.greatest(F.lit(100.0), F.round(drawn_amount / 100.0) * 100.0))
         .otherwise(drawn_amount)
     )
-    in_january = F.month(F.date_from_unix_date(F.col("day"))) == 1
+    in_january = F.month(F.date_from_unix_date(day)) == 1
     bonus = F.when(in_january & (u(12) < 0.5), 1.5 + 2.0 * u(13)).otherwise(1.0)
     amount = (
         F.when(k == REGULAR, regular_amount)
@@ -220,26 +231,33 @@ def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) 
         .otherwise(9 * 3600 + F.floor(u(18) * 8 * 3600))
     ).cast("long")
     foreign = (
-        F.when((F.col("persona") == "affluent_investor") & (u(19) < 0.04)
-               & category.isin("transfer", "wealth_purchase", "wealth_redemption"), F.lit("USD"))
-        .when((category == "consumption") & (u(19) < 0.005),
+        F.when(persona_is("affluent_investor") & (u(19) < 0.04)
+               & cat.isin(CAT["transfer"], CAT["wealth_purchase"], CAT["wealth_redemption"]),
+               F.lit("USD"))
+        .when((cat == CAT["consumption"]) & (u(19) < 0.005),
               lookup(F.floor(u(20) * 4).cast("int"), ["HKD", "USD", "JPY", "EUR"]))
     )
     pad = F.lpad(cust.cast("string"), 9, "0")
+    # Wealth, fund and insurance purchases settle from the debit card.
     account = (
-        F.when(product_type == "credit_card",
+        F.when(product_col == PT["credit_card"],
                F.concat(F.lit(codes.ACCOUNT_PREFIX["credit_card"]), pad, F.lit("7")))
-        .when(product_type == "loan", F.concat(F.lit(codes.ACCOUNT_PREFIX["loan"]), pad, F.lit("1")))
-        .when(product_type == "mortgage",
+        .when(product_col == PT["loan"],
+              F.concat(F.lit(codes.ACCOUNT_PREFIX["loan"]), pad, F.lit("1")))
+        .when(product_col == PT["mortgage"],
               F.concat(F.lit(codes.ACCOUNT_PREFIX["mortgage"]), pad, F.lit("1")))
         .otherwise(F.concat(F.lit(codes.ACCOUNT_PREFIX["deposit"]), pad, F.lit("1")))
     )
     return rows.select(
         F.concat(F.lit("T"), pad, F.lpad(seq.cast("string"), 5, "0")).alias("txn_id"),
-        "customer_id",
+        customer_id_of(cust).alias("customer_id"),
         account.alias("account_id"),
         timestamp(day, second).alias("txn_ts"),
         money(F.least(F.greatest(amount, F.lit(0.01)), F.lit(MAX_AMOUNT))).alias("amount"),
         F.coalesce(foreign, F.lit("CNY")).alias("currency"),
-        "direction", "channel", "category", "product_type", "mcc",
+        F.when(F.col("is_debit"), F.lit("debit")).otherwise(F.lit("credit")).alias("direction"),
+        lookup(F.col("channel"), list(TXN_CHANNELS)).alias("channel"),
+        lookup(cat, list(TXN_CATEGORIES)).alias("category"),
+        lookup(product_col, list(PRODUCT_TYPES)).alias("product_type"),
+        lookup(F.col("mcc"), list(MCCS), nullable=True).alias("mcc"),
     ).select(*RAW_TRANSACTIONS.columns)
