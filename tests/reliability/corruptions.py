@@ -189,9 +189,6 @@ def canonical(table: str, row: Row) -> tuple[Any, ...]:
             out.append(None)
         elif kind == "timestamp":
             ts = v if isinstance(v, dt.datetime) else dt.datetime.fromisoformat(v)
-            # row_json holds milliseconds only (Spark's to_json default timestamp format):
-            # see test_quarantine_json_keeps_microseconds.
-            ts = ts.replace(microsecond=ts.microsecond // 1000 * 1000)
             out.append(ts.astimezone(dt.UTC))
         elif kind == "date":
             out.append(v if isinstance(v, dt.date) else dt.date.fromisoformat(v))

@@ -227,12 +227,6 @@ def test_customers_with_only_bad_rows_stop_identity_with_a_missing_input(
     assert after == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest.validate.to_quarantine_rows writes row_json with to_json's default "
-    "timestamp format (milliseconds): the quarantined row loses its sub-millisecond digits "
-    "(reported to the ingest owner; fix: timestampFormat with SSSSSS)",
-)
 def test_quarantine_json_keeps_the_timestamp_to_the_microsecond(spark: SparkSession) -> None:
     ts = dt.datetime(2026, 10, 20, 9, 30, 15, 123456, tzinfo=dt.UTC)
     flagged = spark.createDataFrame(

@@ -49,6 +49,13 @@ from sparkseg.tables import (
 )
 
 REASON = "reason"
+# row_json keeps nulls (a null_key row shows its missing value) and timestamps to the
+# microsecond with their offset (to_json's default drops digits below the millisecond),
+# so a quarantined row can be replayed exactly as it arrived.
+QUARANTINE_JSON_OPTIONS = {
+    "ignoreNullFields": "false",
+    "timestampFormat": "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX",
+}
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,7 @@ def to_quarantine_rows(
     return flagged.filter(F.col(REASON).isNotNull()).select(
         F.lit(source_table).alias("source_table"),
         F.col(REASON).alias("reason"),
-        F.to_json(F.struct(*contract), {"ignoreNullFields": "false"}).alias("row_json"),
+        F.to_json(F.struct(*contract), QUARANTINE_JSON_OPTIONS).alias("row_json"),
         F.lit(run_id).alias("run_id"),
         F.lit(quarantined_at).alias("quarantined_at"),
         F.lit(as_of).alias("as_of_date"),
