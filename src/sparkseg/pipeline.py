@@ -61,7 +61,7 @@ def run_stage(
                 _record(spark, cfg, led, "failed", started, seconds, _first_line(err))
             raise
     seconds = time.perf_counter() - t0
-    _record(spark, cfg, led, "succeeded", started, seconds, "")
+    _record(spark, cfg, led, "succeeded", started, seconds, led.message[:500])
     rows = ", ".join(f"{t}={n}" for t, n in led.rows.items()) or "no output"
     log.info("%s %s: done in %.1fs (%s)", name, as_of, seconds, rows)
     return led

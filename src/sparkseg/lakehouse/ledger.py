@@ -23,6 +23,8 @@ class Ledger:
     inputs: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    # A note for the ``message`` column of a successful run (failures record the error).
+    message: str = ""
 
     def record_read(self, table: str, version: int) -> None:
         # The first read of a table is the one the stage's results depend on.

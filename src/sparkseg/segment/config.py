@@ -72,6 +72,9 @@ class SegmentConfig(Section):
     model_name: str = "customer_segments"
     # None: the latest saved version; an int pins a version for scoring.
     model_version: int | None = None
+    # train reuses the latest model when it was trained for the same as-of on identical
+    # input and settings (fingerprints in its metadata); true forces a new version.
+    retrain: bool = False
     features: tuple[ClusterFeature, ...] = DEFAULT_FEATURES
     algorithms: tuple[Algorithm, ...] = ("kmeans",)
     k_min: int = Field(4, ge=2)

@@ -95,6 +95,10 @@ class ModelMetadata(_Meta):
     # Highest segment id this model lineage ever used: retired ids are never reused.
     max_segment_id: int
     spark_version: str
+    # What train compares before fitting again for the same as-of (None in metadata
+    # written before they existed): the training input's content and the fit settings.
+    input_fingerprint: str | None = None
+    settings_fingerprint: str | None = None
 
     def segment_of_cluster(self) -> dict[int, SegmentInfo]:
         return {s.cluster: s for s in self.segments}

@@ -6,11 +6,17 @@ fits every (algorithm, k) candidate, chooses one (:mod:`sparkseg.segment.selecti
 aligns its clusters with the previous model's segment ids (:mod:`sparkseg.segment.align`),
 names the segments (:mod:`sparkseg.segment.naming`) and saves the next model version
 (:mod:`sparkseg.segment.model_store`). Only per-cluster aggregates reach the driver.
+
+Idempotent per as-of: if the latest version was trained for the same as-of on input
+with the same content fingerprint and with the same segment settings, nothing is
+fitted and that version stays the latest (``segment.retrain: true`` fits anyway).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import math
 from collections.abc import Sequence
@@ -67,6 +73,40 @@ def sample_share(population: int, *, fraction: float, max_rows: int) -> float:
 def keep_training_sample(df: DataFrame, *, share: float, seed: int) -> DataFrame:
     """Rows whose seeded hash falls below ``share``. Needs ``one_id``; adds ``_seg_u``."""
     return df.withColumn(SAMPLE_U_COL, sample_uniform(seed)).where(F.col(SAMPLE_U_COL) < share)
+
+
+# Segment settings that do not change what train fits or publishes: the version score
+# pins, the retrain switch itself, and the extra columns only profile describes.
+_NOT_FIT_SETTINGS = frozenset({"model_version", "retrain", "profile_extra_features"})
+
+
+def settings_fingerprint(seg: SegmentConfig) -> str:
+    """Stable hash of every segment setting that affects the fitted and published model."""
+    settings = seg.model_dump(mode="json", exclude=set(_NOT_FIT_SETTINGS))
+    canonical = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def count_and_fingerprint(df: DataFrame, columns: Sequence[str]) -> tuple[int, str]:
+    """Row count and a content fingerprint of ``columns``, in one aggregation (one pass).
+
+    The fingerprint is the count and the sum over rows of ``xxhash64`` of the columns
+    (plus a null flag per column: xxhash64 skips nulls, so without the flags a value
+    moved into a neighbouring null column would hash the same). Summing makes it
+    independent of row order and partitioning; the hash is cast to decimal(38, 0)
+    first so the sum cannot overflow (under ANSI mode a long sum would fail).
+    Only one row reaches the driver.
+    """
+    parts: list[Column] = []
+    for c in columns:
+        parts += [F.col(c), F.col(c).isNull()]
+    row = df.agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum(F.xxhash64(*parts).cast("decimal(38,0)")).alias("h"),
+    ).first()
+    assert row is not None
+    n = int(row["n"])
+    return n, f"rows={n};xxhash64_sum={row['h'] if row['h'] is not None else 0}"
 
 
 @dataclass(frozen=True)
@@ -238,6 +278,22 @@ def segment_infos(
     return infos, max_id
 
 
+def _same_training(
+    store: ModelStore, as_of: dt.date, input_fp: str, settings_fp: str
+) -> int | None:
+    """The latest version if it was trained for ``as_of`` on this input and these settings."""
+    latest = store.latest()
+    if latest is None:
+        return None
+    meta = store.load_metadata(latest)
+    same = (
+        meta.as_of_date == as_of
+        and meta.input_fingerprint == input_fp
+        and meta.settings_fingerprint == settings_fp
+    )
+    return latest if same else None
+
+
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     seg = cfg.segment
     lake = Lakehouse(spark, cfg)
@@ -246,14 +302,27 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     preprocess.check_feature_columns(
         features.schema, [*seg.feature_names], CUSTOMER_FEATURES_NAME
     )
-    population = features.count()
+    columns = [ID_COL, *seg.feature_names]
+    population, input_fp = count_and_fingerprint(features, columns)
     if population == 0:
         raise MissingTableError(
             CUSTOMER_FEATURES_NAME, lake.uri(CUSTOMER_FEATURES_NAME),
             f"no rows for as_of_date {as_of}; run `sparkseg features` first",
         )
+    settings_fp = settings_fingerprint(seg)
+    led = ledger.current()
+    reused = None if seg.retrain else _same_training(store, as_of, input_fp, settings_fp)
+    if reused is not None:
+        note = (
+            f"train: model {seg.model_name} v{reused} was already trained for {as_of} "
+            "on identical input and settings; reusing it"
+        )
+        log.info("%s", note)
+        if led is not None:
+            led.message = note
+        return
     share = sample_share(population, fraction=seg.sample_fraction, max_rows=seg.sample_max_rows)
-    sample = features.select(ID_COL, *seg.feature_names).transform(
+    sample = features.select(*columns).transform(
         keep_training_sample, share=share, seed=seg.seed
     )
     log.info("train: %d customers, sampling %.4f of them", population, share)
@@ -264,7 +333,6 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     infos, max_id = segment_infos(
         trained.moments, len(trained.chosen.model.clusterCenters()), previous, seg
     )
-    led = ledger.current()
     chosen = trained.chosen.score
     meta = ModelMetadata(
         model_name=seg.model_name,
@@ -294,6 +362,8 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         match_threshold=seg.match_threshold,
         max_segment_id=max_id,
         spark_version=pyspark.__version__,
+        input_fingerprint=input_fp,
+        settings_fingerprint=settings_fp,
     )
     path = store.save(trained.pipeline, meta)
     log.info(
