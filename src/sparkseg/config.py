@@ -158,10 +158,15 @@ def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> 
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
+    data = parse_yaml(p.read_text(encoding="utf-8"), str(p))
+    return config_from_mapping(data, source=str(p), config_dir=p.parent, overrides=overrides)
+
+
+def parse_yaml(content: str | bytes, source: str) -> Any:
+    """A YAML document; :class:`ConfigError` naming ``source`` and the line if invalid."""
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        return yaml.safe_load(content)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{p}:{where} invalid YAML") from None
-    return config_from_mapping(data, source=str(p), config_dir=p.parent, overrides=overrides)
+        raise ConfigError(f"{source}:{where} invalid YAML") from None

@@ -12,6 +12,7 @@ from pyspark.sql import types as T
 
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.report.data import (
     AudienceSize,
     Missing,
@@ -28,7 +29,6 @@ from sparkseg.report.data import (
     segment_tags_of,
     segments_of,
 )
-from sparkseg.report.files import WarehouseFiles
 from sparkseg.tables import OPS_QUARANTINE, OPS_RUNS, TableSpec
 from tests.report.sample_gold import (
     AUDIENCE_MEMBERS,
@@ -203,7 +203,7 @@ def _save_model(cfg: Config, lake: Lakehouse, version: int, k: int | None) -> No
 def test_model_is_the_version_that_scored_the_as_of(lake: Lakehouse, cfg: Config) -> None:
     _save_model(cfg, lake, 1, 4)
     _save_model(cfg, lake, 2, 6)
-    files = WarehouseFiles(lake.spark, lake.root)
+    files = HadoopFs(lake.spark, lake.root)
     segs = [Segment(1, "a", "甲", 1, 1.0, 1)]
     got = model_of(files, lake, cfg, segs)
     assert not isinstance(got, Missing)
@@ -216,14 +216,14 @@ def test_without_segments_the_model_is_the_latest_complete_save(
     _save_model(cfg, lake, 1, 4)
     _save_model(cfg, lake, 2, 6)
     _save_model(cfg, lake, 3, None)  # interrupted save: no metadata.json
-    files = WarehouseFiles(lake.spark, lake.root)
+    files = HadoopFs(lake.spark, lake.root)
     got = model_of(files, lake, cfg, Missing("no segments"))
     assert not isinstance(got, Missing)
     assert (got.version, got.k) == (2, 6)
 
 
 def test_no_saved_model_is_missing(lake: Lakehouse, cfg: Config) -> None:
-    files = WarehouseFiles(lake.spark, lake.root)
+    files = HadoopFs(lake.spark, lake.root)
     got = model_of(files, lake, cfg, Missing("no segments"))
     assert isinstance(got, Missing) and "no saved model" in got.reason
 

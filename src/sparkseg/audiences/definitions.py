@@ -10,20 +10,17 @@ An audiences file is a mapping with an ``audiences`` list. Each audience has a `
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from sparkseg._model import Section
 from sparkseg.config import Config
-from sparkseg.errors import ConfigError
-from sparkseg.tags.expressions import empty_frame, expression_types
+from sparkseg.tags.entries import EntryKind
 from sparkseg.tags.inputs import SEGMENT_COLUMNS, known_input_schema
 from sparkseg.tags.rules import RuleSet, load_rule_set
 
@@ -63,25 +60,12 @@ class _AudienceEntry(Section):
     export: ExportFormat | None = None
 
 
-def _err(source: str, audience: str, problem: str) -> ConfigError:
-    return ConfigError(f"{source}: audience '{audience}': {problem}")
+AUDIENCE = EntryKind("audience", "audience", "audiences", "audiences file")
+_err = AUDIENCE.error
 
 
 def parse_audience(entry: Any, source: str, index: int) -> Audience:
-    fallback = f"#{index + 1}"
-    if not isinstance(entry, Mapping):
-        raise _err(source, fallback, "each audience must be a mapping")
-    name = entry.get("name") if isinstance(entry.get("name"), str) else fallback
-    try:
-        parsed = _AudienceEntry.model_validate(dict(entry))
-    except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "<audience>"
-        problem = {
-            "extra_forbidden": f"unknown key '{key}'",
-            "missing": f"missing key '{key}'",
-        }.get(first["type"], f"key '{key}': {first['msg']}")
-        raise _err(source, str(name), problem) from None
+    parsed = AUDIENCE.parse_entry(entry, _AudienceEntry, source, index)
     if not _NAME.match(parsed.name):
         raise _err(source, parsed.name, "name may hold letters, digits, '_' and '-' only")
     desc = parsed.description
@@ -92,20 +76,8 @@ def parse_audience(entry: Any, source: str, index: int) -> Audience:
 def read_audiences(path: Path) -> tuple[Audience, ...]:
     """Parse an audiences file (structure and names; expressions are checked later)."""
     source = str(path)
-    if not path.is_file():
-        raise ConfigError(f"audiences file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}:{where} invalid YAML") from None
-    if not isinstance(data, Mapping) or not isinstance(data.get("audiences"), list):
-        raise ConfigError(f"{source}: expected a mapping with an 'audiences' list")
-    unknown = sorted(set(data) - {"audiences"})
-    if unknown:
-        raise ConfigError(f"{source}: unknown key '{unknown[0]}' (only 'audiences')")
-    audiences = tuple(parse_audience(e, source, i) for i, e in enumerate(data["audiences"]))
+    entries, _ = AUDIENCE.read_file(path)
+    audiences = tuple(parse_audience(e, source, i) for i, e in enumerate(entries))
     seen: set[str] = set()
     for a in audiences:
         # Case-insensitive: export folders must not collide on case-insensitive stores.
@@ -130,11 +102,10 @@ def validate_audiences(
     spark: SparkSession, audiences: tuple[Audience, ...], schema: T.StructType, source: str
 ) -> None:
     """Analyse every ``include`` against an empty frame: unknown names, syntax, type."""
-    frame = empty_frame(spark, schema)
-    results = expression_types(frame, [a.include for a in audiences])
-    for a, (dtype, problem) in zip(audiences, results, strict=True):
-        if dtype is None:
-            raise _err(source, a.name, f"{problem} in include: {a.include}")
+    types = AUDIENCE.expression_types(
+        spark, schema, source, [(a.name, "include", a.include) for a in audiences]
+    )
+    for a, dtype in zip(audiences, types, strict=True):
         if not isinstance(dtype, T.BooleanType):
             raise _err(source, a.name, f"include must be boolean, got {dtype.simpleString()}")
 

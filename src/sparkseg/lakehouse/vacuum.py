@@ -13,7 +13,7 @@ from pyspark.sql import SparkSession
 
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.lakehouse.offline import _HadoopFs
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ def vacuum_warehouse(
     spark: SparkSession, cfg: Config, *, retention_hours: float, dry_run: bool
 ) -> list[str]:
     lake = Lakehouse(spark, cfg)
-    fs = _HadoopFs(spark, lake.root)
+    fs = HadoopFs(spark, lake.root)
     removed: list[str] = []
     for layer in VACUUM_LAYERS:
         for child in fs.children(f"{lake.root}/{layer}"):
-            name = child.rel_path.rstrip("/").rsplit("/", 1)[-1]
+            name = child.path.rstrip("/").rsplit("/", 1)[-1]
             table = f"{layer}/{name}"
             try:
                 uri = lake.uri(table)

@@ -14,8 +14,8 @@ from pyspark.sql import SparkSession
 
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.report.data import load_report_data
-from sparkseg.report.files import WarehouseFiles
 from sparkseg.report.html import render
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,6 @@ def write_report(spark: SparkSession, cfg: Config, as_of: dt.date) -> str:
     lake = Lakehouse(spark, cfg)
     page = build_report(lake, as_of)
     path = report_path(lake, as_of)
-    WarehouseFiles(spark, path).write_text(path, page)
+    HadoopFs(spark, path).write_text(path, page)
     log.info("report %s: %d KiB", path, len(page.encode("utf-8")) // 1024)
     return path

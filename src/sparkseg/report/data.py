@@ -27,8 +27,8 @@ from pyspark.sql import functions as F
 from sparkseg.config import Config
 from sparkseg.errors import SparksegError
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.pipeline import STAGES
-from sparkseg.report.files import WarehouseFiles
 from sparkseg.tables import OPS_QUARANTINE, OPS_RUNS
 
 log = logging.getLogger(__name__)
@@ -518,7 +518,7 @@ def parse_model_metadata(text: str) -> tuple[str | None, int | None, tuple[KScor
 
 
 def model_of(
-    files: WarehouseFiles, lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
+    files: HadoopFs, lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
 ) -> ModelInfo | Missing:
     """The metadata of the model that scored the as-of (else the configured/latest one)."""
     name = cfg.segment.model_name
@@ -558,7 +558,7 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
     profiles_df = _open(lake, PROFILES, ["segment_id", "model_version", "size", "share",
                                          "name_en", "name_zh", "as_of_date"])
     segments = segments_of(segments_df, profiles_df, as_of)
-    files = WarehouseFiles(lake.spark, lake.root)
+    files = HadoopFs(lake.spark, lake.root)
     return ReportData(
         as_of=as_of,
         warehouse=lake.root,

@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from sparkseg._model import Section
 from sparkseg.config import Config
-from sparkseg.errors import ConfigError
-from sparkseg.tags.expressions import empty_frame, expression_types, identifiers
+from sparkseg.tags.entries import EntryKind
+from sparkseg.tags.expressions import identifiers
 
 # The tag system of the background article: 基本属性, 关联关系, 兴趣偏好, 价值信息,
 # 风险信息, 营销信息.
@@ -129,18 +128,8 @@ class _RuleEntry(Section):
     buckets: list[_BucketEntry] | None = None
 
 
-def _err(source: str, rule: str, problem: str) -> ConfigError:
-    return ConfigError(f"{source}: tag rule '{rule}': {problem}")
-
-
-def _pydantic_problem(err: ValidationError) -> str:
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "<rule>"
-    if first["type"] == "extra_forbidden":
-        return f"unknown key '{key}'"
-    if first["type"] == "missing":
-        return f"missing key '{key}'"
-    return f"key '{key}': {first['msg']}"
+RULE = EntryKind("tag rule", "rule", "rules", "tag rules file")
+_err = RULE.error
 
 
 def _parse_buckets(source: str, name: str, entries: Sequence[_BucketEntry]) -> tuple[Bucket, ...]:
@@ -164,14 +153,7 @@ def _parse_buckets(source: str, name: str, entries: Sequence[_BucketEntry]) -> t
 
 def parse_rule(entry: Any, source: str, index: int) -> TagRule:
     """One YAML entry -> :class:`TagRule` (structure only; expressions checked later)."""
-    fallback = f"#{index + 1}"
-    if not isinstance(entry, Mapping):
-        raise _err(source, fallback, "each rule must be a mapping")
-    name = entry.get("name") if isinstance(entry.get("name"), str) else fallback
-    try:
-        parsed = _RuleEntry.model_validate(dict(entry))
-    except ValidationError as err:
-        raise _err(source, str(name), _pydantic_problem(err)) from None
+    parsed = RULE.parse_entry(entry, _RuleEntry, source, index)
     name = parsed.name
     if not _NAME.match(name):
         raise _err(source, name, "name must be lower-case letters, digits and '_' (start with a letter)")
@@ -257,22 +239,8 @@ def rules_version(content: bytes, extra: str = "") -> str:
 
 def read_rules_file(path: Path) -> tuple[list[TagRule], bytes]:
     """Parse a rules file into rules (structure only) and its raw content."""
-    source = str(path)
-    if not path.is_file():
-        raise ConfigError(f"tag rules file not found: {path}")
-    content = path.read_bytes()
-    try:
-        data = yaml.safe_load(content)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{source}:{where} invalid YAML") from None
-    if not isinstance(data, Mapping) or not isinstance(data.get("rules"), list):
-        raise ConfigError(f"{source}: expected a mapping with a 'rules' list")
-    unknown = sorted(set(data) - {"rules"})
-    if unknown:
-        raise ConfigError(f"{source}: unknown key '{unknown[0]}' (only 'rules')")
-    return [parse_rule(e, source, i) for i, e in enumerate(data["rules"])], content
+    entries, content = RULE.read_file(path)
+    return [parse_rule(e, str(path), i) for i, e in enumerate(entries)], content
 
 
 def validate_expressions(spark: SparkSession, rules: RuleSet, inputs: T.StructType) -> None:
@@ -281,12 +249,12 @@ def validate_expressions(spark: SparkSession, rules: RuleSet, inputs: T.StructTy
     Catches syntax errors, unknown columns and functions, aggregates and wrong result
     types (``when`` must be boolean; bucketed values numeric) without reading data.
     """
-    frame = empty_frame(spark, T.StructType([*inputs.fields, *rules.tag_schema()]))
-    results = expression_types(frame, [r.expression for r in rules.rules])
-    for rule, (dtype, problem) in zip(rules.rules, results, strict=True):
-        key = "when" if rule.is_flag else "value"
-        if dtype is None:
-            raise _err(rules.source, rule.name, f"{problem} in {key}: {rule.expression}")
+    schema = T.StructType([*inputs.fields, *rules.tag_schema()])
+    types = RULE.expression_types(
+        spark, schema, rules.source,
+        [(r.name, "when" if r.is_flag else "value", r.expression) for r in rules.rules],
+    )
+    for rule, dtype in zip(rules.rules, types, strict=True):
         if rule.is_flag and not isinstance(dtype, T.BooleanType):
             raise _err(
                 rules.source, rule.name, f"'when' must be boolean, got {dtype.simpleString()}"
