@@ -7,7 +7,9 @@ What "outside the warehouse" means here: everything the job *writes* lies under 
 file name). The files the config points at (``tags.rules``, ``audiences.definitions``,
 ``features.dictionary``) are read-only inputs and may live anywhere. So the configurable
 names are the attack surface: each with a separator, ``..`` or an empty value must stop
-the stage with exit 2 before it writes anything, inside or outside the warehouse.
+with exit 2 before anything is written, inside or outside the warehouse. A model name is
+refused when the config is loaded (before Spark starts); the stages check it again when
+they build the path, which the tests reach with a config copied without validation.
 
 Lakehouse-level name checks (``table_uri``, ``Lakehouse.path``) are unit-tested in
 tests/lakehouse; these tests go through the stages and the report.
@@ -22,6 +24,7 @@ import yaml
 from pyspark.sql import SparkSession
 
 from sparkseg import pipeline
+from sparkseg.config import Config
 from sparkseg.errors import ConfigError, InvalidNameError
 from sparkseg.report.build import write_report
 from tests.conftest import make_config
@@ -37,11 +40,27 @@ def _listing(folder: Path) -> set[str]:
     return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
 
 
+def _unvalidated(root: Path, model_name: str) -> Config:
+    """A config whose model name skipped validation (as code building one could)."""
+    cfg = make_config(root)
+    segment = cfg.segment.model_copy(update={"model_name": model_name})
+    return cfg.model_copy(update={"segment": segment})
+
+
+@pytest.mark.parametrize("name", ESCAPING_NAMES)
+def test_model_name_that_escapes_is_refused_when_the_config_loads(
+    tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        make_config(tmp_path, segment={"model_name": name})
+    assert err.value.exit_code == 2 and "segment.model_name" in str(err.value)
+
+
 @pytest.mark.parametrize("name", ESCAPING_NAMES)
 def test_model_name_that_escapes_is_refused_by_train(
     spark: SparkSession, lake_copy: Path, name: str
 ) -> None:
-    cfg = make_config(lake_copy, segment={"model_name": name})
+    cfg = _unvalidated(lake_copy, name)
     around = _listing(lake_copy.parent)
     audit = runs_rows(spark, lake_copy)
     with pytest.raises(InvalidNameError) as err:
@@ -56,7 +75,7 @@ def test_model_name_that_escapes_is_refused_by_train(
 def test_model_name_that_escapes_is_refused_by_the_stages_that_load_models(
     spark: SparkSession, lake_copy: Path, stage: str
 ) -> None:
-    cfg = make_config(lake_copy, segment={"model_name": "../customer_segments"})
+    cfg = _unvalidated(lake_copy, "../customer_segments")
     before = snapshot(lake_copy)
     with pytest.raises(InvalidNameError) as err:
         pipeline.run_stage(spark, cfg, stage, AS_OF)
@@ -66,7 +85,7 @@ def test_model_name_that_escapes_is_refused_by_the_stages_that_load_models(
 
 def test_report_refuses_a_model_name_that_escapes(spark: SparkSession, lake_copy: Path) -> None:
     # ../lake/models/customer_segments would even find the real model: refusing is the point.
-    cfg = make_config(lake_copy, segment={"model_name": "../lake/models/customer_segments"})
+    cfg = _unvalidated(lake_copy, "../lake/models/customer_segments")
     before = snapshot(lake_copy)
     with pytest.raises(InvalidNameError):
         write_report(spark, cfg, AS_OF)

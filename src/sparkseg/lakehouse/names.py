@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from sparkseg._model import NAME_PATTERN
 from sparkseg.errors import InvalidNameError
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")
+_NAME = re.compile(NAME_PATTERN)
 LAYERS = ("raw", "silver", "gold", "ops", "models", "reports", "exports")
 
 

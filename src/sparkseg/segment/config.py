@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sparkseg._model import Section
+from sparkseg._model import NAME_PATTERN, Section
 
 Algorithm = Literal["kmeans", "bisecting_kmeans"]
 Impute = Literal["median", "mean", "zero", "constant"]
@@ -69,7 +69,7 @@ DEFAULT_FEATURES: tuple[ClusterFeature, ...] = (
 
 
 class SegmentConfig(Section):
-    model_name: str = "customer_segments"
+    model_name: str = Field("customer_segments", pattern=NAME_PATTERN)
     # None: the latest saved version; an int pins a version for scoring.
     model_version: int | None = None
     # train reuses the latest model when it was trained for the same as-of on identical
