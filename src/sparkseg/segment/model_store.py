@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from sparkseg.errors import CommitConflictError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.segment.tables import MODEL_SCORES
 
 METADATA_FILE = "metadata.json"
@@ -107,48 +108,6 @@ class ModelMetadata(_Meta):
         return {s.segment_id: dict(s.centroid) for s in self.segments}
 
 
-class _HadoopFiles:
-    """The few driver-side file operations the store needs, via Hadoop's FileSystem."""
-
-    def __init__(self, spark: SparkSession, any_path: str) -> None:
-        jvm = spark.sparkContext._jvm
-        assert jvm is not None
-        self._jvm = jvm
-        conf = spark.sparkContext._jsc.hadoopConfiguration()
-        self._fs = jvm.org.apache.hadoop.fs.Path(any_path).getFileSystem(conf)
-
-    def _p(self, path: str) -> Any:
-        return self._jvm.org.apache.hadoop.fs.Path(path)
-
-    def exists(self, path: str) -> bool:
-        return bool(self._fs.exists(self._p(path)))
-
-    def child_dirs(self, path: str) -> list[str]:
-        if not self.exists(path):
-            return []
-        return [
-            st.getPath().getName() for st in self._fs.listStatus(self._p(path)) if st.isDirectory()
-        ]
-
-    def read_text(self, path: str) -> str:
-        stream = self._fs.open(self._p(path))
-        try:
-            return str(self._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
-        finally:
-            stream.close()
-
-    def write_text_atomic(self, path: str, text: str) -> None:
-        tmp = path + ".tmp"
-        out = self._fs.create(self._p(tmp), True)
-        try:
-            out.write(bytearray(text.encode("utf-8")))
-        finally:
-            out.close()
-        if self.exists(path) or not self._fs.rename(self._p(tmp), self._p(path)):
-            self._fs.delete(self._p(tmp), False)
-            raise OSError(f"could not publish {path}")
-
-
 class ModelStore:
     """Versions of one named model under ``<warehouse>/models/<name>``."""
 
@@ -157,7 +116,7 @@ class ModelStore:
         self.name = name
         self.root = lake.path("models", name)
         self._lake = lake
-        self._files = _HadoopFiles(lake.spark, self.root)
+        self._files = HadoopFs(lake.spark, self.root)
 
     def path(self, version: int) -> str:
         return self._lake.path("models", self.name, str(version))
