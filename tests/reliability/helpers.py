@@ -148,6 +148,19 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def export_rows(spark: SparkSession, root: Path) -> dict[str, Any]:
+    """Rows of every exported audience file (CSV lines or Parquet rows), order-free."""
+    out: dict[str, Any] = {}
+    for folder in sorted(root.glob("exports/*/as_of_*")):
+        csv = sorted(folder.glob("*.csv"))
+        key = folder.relative_to(root).as_posix()
+        if csv:
+            out[key] = Counter(line for f in csv for line in f.read_text().splitlines()[1:])
+        else:
+            out[key] = rows_of(spark.read.parquet(str(folder)))
+    return out
+
+
 def leaking_rows(df: DataFrame, needles: Sequence[str]) -> int:
     """Rows whose full text (every column, nested types as JSON) contains a needle."""
     if not needles or not df.columns:

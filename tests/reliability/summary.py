@@ -12,6 +12,7 @@ from collections.abc import Sequence
 CASES: Counter[str] = Counter()
 KINDS_SEEN: Counter[str] = Counter()
 KILLS: list[str] = []
+NOTES: list[str] = []
 TIMINGS: dict[str, float] = {}
 # CPU seconds used (this process group, i.e. pytest and its Spark JVM; and the sparkseg
 # subprocesses): on an idle 2-core machine the wall time is at least half of the total.
@@ -33,6 +34,10 @@ def record_kill(description: str) -> None:
     KILLS.append(description)
 
 
+def note(line: str) -> None:
+    NOTES.append(line)
+
+
 def lines() -> list[str]:
     out = []
     if CASES:
@@ -44,6 +49,7 @@ def lines() -> list[str]:
     if KILLS:
         out.append(f"crashes: {len(KILLS)} kill points survived:")
         out += [f"  - {k}" for k in KILLS]
+    out += NOTES
     out += [f"time {name}: {seconds:.1f}s" for name, seconds in TIMINGS.items()]
     out += [f"cpu {name}: {seconds:.1f}s" for name, seconds in CPU.items()]
     if CPU:

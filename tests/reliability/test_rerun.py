@@ -1,0 +1,73 @@
+"""Orchestrator retries: ``sparkseg run`` twice for the same as-of equals one run.
+
+The second run starts from a copy of the finished e2e warehouse and runs every stage
+again for the same date. Every output table must then hold exactly the rows it held
+after the first run (no duplicates, nothing lost, ``model_version`` included: train
+reuses the model it already trained for that as-of), the audience exports are the same
+files' rows, and only the audit table ``ops/runs`` grows (one row per stage).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from sparkseg.pipeline import STAGES
+from sparkseg.segment.model_store import METADATA_FILE
+from tests.reliability import summary
+from tests.reliability.conftest import E2E
+from tests.reliability.data import AS_OF
+from tests.reliability.helpers import (
+    AUDIT_TABLE,
+    OUTPUT_LAYERS,
+    delta_tables,
+    export_rows,
+    read_table,
+    rows_of,
+    run_cli,
+    runs_rows,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+# Per-run columns by design: which run quarantined a row, and when.
+VOLATILE = {"ops/quarantine": ("run_id", "quarantined_at")}
+
+
+def _outputs(spark: SparkSession, root: Path) -> dict[str, object]:
+    return {
+        t: rows_of(read_table(spark, root, t), VOLATILE.get(t, ()))
+        for t in delta_tables(root, OUTPUT_LAYERS) if t != AUDIT_TABLE
+    }
+
+
+def test_second_run_of_the_same_as_of_leaves_every_output_as_after_one(
+    spark: SparkSession, e2e: E2E, tmp_path: Path
+) -> None:
+    root = tmp_path / "lake"
+    shutil.copytree(e2e.root, root)
+    config = write_config(tmp_path / "rerun.yaml", root)
+    once = _outputs(spark, root)
+    runs_before = len(runs_rows(spark, root))
+
+    code, log, seconds = run_cli(
+        ["run", "--config", str(config), "--as-of", AS_OF.isoformat()],
+        log=tmp_path / "rerun.log", cwd=tmp_path, env=e2e.env,
+    )
+    assert code == 0, log[-3000:]
+    summary.TIMINGS["second `sparkseg run` of the same as-of (subprocess)"] = seconds
+
+    twice = _outputs(spark, root)
+    assert sorted(twice) == sorted(once)
+    for table in once:
+        assert twice[table] == once[table], f"{table} changed on the second run"
+    assert sorted(p.parent.name for p in root.glob(f"models/*/*/{METADATA_FILE}")) == ["1"]
+    assert "was already trained for" in log
+    runs = runs_rows(spark, root)
+    assert len(runs) == runs_before + len(STAGES)
+    assert {r["status"] for r in runs} == {"succeeded"}
+    assert export_rows(spark, root) == export_rows(spark, e2e.root)
