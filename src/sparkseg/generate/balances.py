@@ -8,7 +8,13 @@ from pyspark.sql import functions as F
 from sparkseg.generate import personas as P
 from sparkseg.generate.activity import money
 from sparkseg.generate.config import GenerateConfig
-from sparkseg.generate.customers import HOLDING_FLAGS, asset_share, by_persona
+from sparkseg.generate.customers import (
+    HOLDING_FLAGS,
+    asset_share,
+    by_persona,
+    customer_id_of,
+    persona_is,
+)
 from sparkseg.generate.period import Period
 from sparkseg.generate.rng import lookup, normal, uniform
 from sparkseg.tables import RAW_BALANCES
@@ -30,7 +36,7 @@ def _u_customer(seed: int, k: int) -> Column:
 def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period) -> DataFrame:
     """Clean raw/balances rows of the customers in ``base`` (see :func:`customer_base`).
 
-    Needs ``cust_num, customer_id, p_idx, persona, open_day, aum, has_<product>``.
+    Needs ``cust_num, p_idx, open_day, aum, has_<product>``.
     Asset products (deposit, wealth, fund, insurance) split the customer's AUM; liabilities
     (credit card, loan, mortgage) are outstanding amounts. Month-end snapshots start at
     the first month end after the account opened.
@@ -43,31 +49,31 @@ def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period) -> D
         F.when(F.lit(True) if p == "deposit" else F.col(HOLDING_FLAGS[p]), F.lit(i))
         for i, p in enumerate(PRODUCTS)
     ])
+    needed = base.select("cust_num", "p_idx", "open_day", "aum", *HOLDING_FLAGS.values())
     rows = (
-        base.withColumn("product_idx", F.explode(F.filter(held, lambda x: x.isNotNull())))
+        needed.withColumn("product_idx", F.explode(F.filter(held, lambda x: x.isNotNull())))
         .withColumn("m", F.explode(F.sequence(F.lit(0), F.lit(n_months - 1))))
         .withColumn("snapshot_day", lookup(F.col("m"), list(period.month_ends)))
         .filter(F.col("snapshot_day") >= F.col("open_day"))
     )
-    product = lookup(F.col("product_idx"), list(PRODUCTS))
-    rows = rows.withColumn("product_type", product)
-    pt = F.col("product_type")
+    idx = F.col("product_idx")
+    pt = {p: idx == i for i, p in enumerate(PRODUCTS)}
     months_before_end = F.lit(n_months - 1) - F.col("m")
 
     # Assets: the customer's share of AUM, drifting by month with persona-sized noise.
-    share = (F.when(pt == "deposit", asset_share("deposit"))
-             .when(pt == "wealth", asset_share("wealth"))
-             .when(pt == "fund", asset_share("fund"))
+    share = (F.when(pt["deposit"], asset_share("deposit"))
+             .when(pt["wealth"], asset_share("wealth"))
+             .when(pt["fund"], asset_share("fund"))
              .otherwise(asset_share("insurance")))
     drift = F.exp(-by_persona(P.BALANCE_DRIFT) * months_before_end)
     noise = F.greatest(1.0 + by_persona(P.BALANCE_NOISE) * _z(seed, 1), F.lit(0.05))
     fade_index = F.col("m") - F.lit(n_months - len(CHURN_FADE))
     fade = F.when(
-        (F.col("persona") == "churning") & (fade_index >= 0),
+        persona_is("churning") & (fade_index >= 0),
         lookup(F.greatest(fade_index, F.lit(0)), list(CHURN_FADE)),
     ).otherwise(1.0)
     asset = F.col("aum") * share * drift * noise * fade
-    asset = F.when(pt == "wealth", F.round(asset / 1000.0) * 1000.0).otherwise(asset)
+    asset = F.when(pt["wealth"], F.round(asset / 1000.0) * 1000.0).otherwise(asset)
 
     # Liabilities: card balances swing with spending; loans amortise month by month.
     level = by_persona(P.SPEND_LEVEL)
@@ -80,11 +86,11 @@ def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period) -> D
     loan = principal_loan * F.greatest(1.0 - (paid + F.col("m")) / 60.0, F.lit(0.05))
     mortgage = principal_mortgage * F.greatest(1.0 - (paid + F.col("m")) / 300.0, F.lit(0.02))
 
-    balance = (F.when(pt == "credit_card", card).when(pt == "loan", loan)
-               .when(pt == "mortgage", mortgage).otherwise(asset))
+    balance = (F.when(pt["credit_card"], card).when(pt["loan"], loan)
+               .when(pt["mortgage"], mortgage).otherwise(asset))
     return rows.select(
-        "customer_id",
-        "product_type",
+        customer_id_of(F.col("cust_num")).alias("customer_id"),
+        lookup(idx, list(PRODUCTS)).alias("product_type"),
         money(F.greatest(balance, F.lit(0.0))).alias("balance"),
         F.date_from_unix_date(F.col("snapshot_day")).alias("snapshot_date"),
     ).select(*RAW_BALANCES.columns)

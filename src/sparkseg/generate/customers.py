@@ -95,7 +95,6 @@ def customer_base(ids: DataFrame, *, gen: GenerateConfig, period: Period) -> Dat
     seed = gen.seed
     u = lambda k: _u(seed, k)  # noqa: E731 - a short local alias keeps the draws readable
     end_day = period.end_day
-    persona_col = F.col("persona")
     # Columns are added in a few batches (one projection each): a withColumn per column
     # would re-analyse the growing plan sixty times.
     df = ids.select((F.col("id") + 1).alias("cust_num"), F.col("id"))
@@ -148,23 +147,23 @@ def customer_base(ids: DataFrame, *, gen: GenerateConfig, period: Period) -> Dat
         "city_idx": city_idx,
         "branch_no": F.lpad(int_between(u(8), F.lit(1), branches).cast("string"), 3, "0"),
         "birth_day": birth_day,
-        "open_day": F.when(persona_col == "new_customer", new_open)
+        "open_day": F.when(persona_is("new_customer"), new_open)
         .otherwise(F.greatest(F.lit(end_day) - F.col("tenure_days"), adult,
                               F.lit(epoch_day(_FIRST_OPEN)))).cast("int"),
         "deposit_base": F.col("aum") * asset_share("deposit"),
         "salary": F.when(u(31) < by_persona(P.SALARY_PROB), F.round(monthly, -1))
         .otherwise(F.lit(0.0)),
         # Most churning customers' payroll moves to another bank 2-3 months before the end.
-        "salary_end_day": F.when((persona_col == "churning") & (u(34) < 0.75),
+        "salary_end_day": F.when(persona_is("churning") & (u(34) < 0.75),
                                  F.lit(end_day - 60) - F.floor(u(35) * 40))
         .otherwise(F.lit(end_day)).cast("int"),
         "is_parent": (F.col("age") >= 30) & (F.col("age") < 46) & (u(36) < gen.parent_share),
-        "act_end": F.when(persona_col == "dormant_saver",
+        "act_end": F.when(persona_is("dormant_saver"),
                           F.lit(end_day - DORMANT_QUIET_DAYS) - F.floor(u(40) * 90))
         .otherwise(F.lit(end_day)).cast("int"),
         # Churning customers' activity fades over the last 90 days, from 20-70% of their
         # usual level down to nothing (see activity.activity_day).
-        "fade_level": F.when(persona_col == "churning", 0.2 + 0.5 * u(41))
+        "fade_level": F.when(persona_is("churning"), 0.2 + 0.5 * u(41))
         .otherwise(F.lit(None).cast("double")),
     })
 
