@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 try:
     import psutil
@@ -53,21 +54,27 @@ def _tree_rss_proc(root: int) -> int | None:
     return total
 
 
+def _psutil_tree_sum(root: int, measure: Any) -> float | None:
+    """Sum of ``measure(process)`` over ``root`` and its descendants (psutil), or None."""
+    try:
+        proc = psutil.Process(root)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for p in procs:
+        try:
+            total += measure(p)
+        except psutil.Error:  # exited between listing and reading
+            continue
+    return total
+
+
 def tree_rss(root: int) -> int | None:
     """Current RSS in bytes of ``root`` plus all its descendants (None if unknown)."""
     if psutil is not None:
-        try:
-            proc = psutil.Process(root)
-            procs = [proc, *proc.children(recursive=True)]
-        except psutil.Error:
-            return None
-        total = 0
-        for p in procs:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:  # exited between listing and reading
-                continue
-        return total
+        total = _psutil_tree_sum(root, lambda p: p.memory_info().rss)
+        return None if total is None else int(total)
     return _tree_rss_proc(root)
 
 
@@ -88,24 +95,17 @@ def tree_cpu(root: int | None = None) -> float | None:
     """
     root = os.getpid() if root is None else root
     if psutil is not None:
-        try:
-            proc = psutil.Process(root)
-            procs = [proc, *proc.children(recursive=True)]
-        except psutil.Error:
-            return None
-        total = 0.0
-        for p in procs:
-            try:
-                t = p.cpu_times()
-            except psutil.Error:
-                continue
-            total += t.user + t.system + t.children_user + t.children_system
-        return total
+        return _psutil_tree_sum(root, _cpu_seconds)
     try:
         pids = [root, *_descendants(root)]
         return sum(_proc_cpu(pid) for pid in pids)
     except (OSError, ValueError, IndexError):
         return None
+
+
+def _cpu_seconds(p: Any) -> float:
+    t = p.cpu_times()
+    return float(t.user + t.system + t.children_user + t.children_system)
 
 
 def _descendants(root: int) -> list[int]:
