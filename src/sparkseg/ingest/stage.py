@@ -5,9 +5,13 @@ Order of work, chosen so that a failing run writes nothing at all:
 1. the hash key must be in the environment (ConfigError otherwise, before any read);
 2. every raw table is opened and checked against its contract (MissingTableError,
    SchemaMismatchError naming table and column) before any data is processed;
-3. every table is flagged and counted; if any table's bad-row share is above
+3. every table is read once into a persisted, row-checked copy (rules 1-6 of
+   ``ingest.validate``, identifiers hashed); the keys shared by two or more valid rows
+   are found on a hash of the key alone, and only those rows go through the exact
+   duplicate window (rule 7), so no step shuffles whole tables;
+4. every table is flagged and counted; if any table's bad-row share is above
    ``ingest.max_bad_share`` the stage raises DataQualityError and writes nothing;
-4. only then are the silver copies and the quarantine written, each replacing the
+5. only then are the silver copies and the quarantine written, each replacing the
    ``as_of_date`` partition of this run (a rerun of the date replaces, never adds).
 """
 
@@ -25,14 +29,17 @@ from pyspark.sql import functions as F
 from sparkseg.config import Config
 from sparkseg.identity.hashing import hash_key, with_hashed_identifiers
 from sparkseg.ingest.validate import (
+    REASON,
     RULES,
     TableQuality,
     check_bad_share,
+    duplicate_candidates,
     keep_valid_rows,
     reason_counts,
+    row_reason,
     table_quality,
     to_quarantine_rows,
-    with_reason,
+    with_duplicates,
 )
 from sparkseg.lakehouse import Lakehouse, ledger
 from sparkseg.tables import (
@@ -52,16 +59,22 @@ IDENTIFIER_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def flag_table(
+# Above this many duplicated keys in one table, the candidate hashes are not broadcast
+# (80 MB of longs) and Spark joins them by shuffle: slower, still exact.
+MAX_BROADCAST_CANDIDATES = 10_000_000
+
+
+def check_rows(
     raw: DataFrame, table: str, cfg: Config, *, now: dt.datetime, key: bytes
 ) -> DataFrame:
-    """A raw table with ``reason`` added and personal identifiers hashed.
+    """A raw table with ``reason`` of the row rules (1-6) added and identifiers hashed.
 
     Validation runs on the values as they arrived (a blank phone is a null key); hashing
     comes after, so nothing downstream of this function (cache, silver, quarantine JSON)
-    ever holds a raw personal identifier.
+    ever holds a raw personal identifier. The duplicate rule (7) therefore orders
+    conflicting copies by their hashed identifiers: deterministic for a given key.
     """
-    flagged = with_reason(raw, RULES[table], now=now, limits=cfg.ingest)
+    flagged = raw.withColumn(REASON, row_reason(RULES[table], now=now, limits=cfg.ingest))
     pairs = IDENTIFIER_COLUMNS.get(table, ())
     if pairs:
         flagged = with_hashed_identifiers(
@@ -82,23 +95,42 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     # missing table or column fails here, before any Spark job runs.
     raw = {spec.name: lake.read(spec) for spec in RAW_TABLES}
 
-    # Each flagged table feeds three consumers (the reason counts, the silver write and
-    # the quarantine write); persisting it once keeps the raw scan, the validation and the
-    # duplicate window (a shuffle) to one pass per table. MEMORY_AND_DISK: large tables
-    # spill instead of being recomputed.
-    flagged = {
-        name: flag_table(df, name, cfg, now=now, key=key).persist(StorageLevel.MEMORY_AND_DISK)
+    # The row-checked copy of each table feeds the duplicate search and then three
+    # consumers (the reason counts, the silver write and the quarantine write): persisting
+    # it keeps the raw scan, the row rules and the hashing to one pass per table.
+    # MEMORY_AND_DISK: large tables spill instead of being recomputed.
+    checked = {
+        name: check_rows(df, name, cfg, now=now, key=key).persist(StorageLevel.MEMORY_AND_DISK)
         for name, df in raw.items()
     }
+    candidates = {
+        name: duplicate_candidates(df, RULES[name]).persist(StorageLevel.MEMORY_AND_DISK)
+        for name, df in checked.items()
+    }
     try:
+        # One job fills both caches; the sizes decide how each table meets its candidates.
+        contested = _count_all(candidates)
+        flagged = {
+            name: with_duplicates(df, candidates[name], RULES[name],
+                                  broadcast=contested[name] <= MAX_BROADCAST_CANDIDATES)
+            for name, df in checked.items()
+        }
         quality = [table_quality(name, n) for name, n in reason_counts(flagged).items()]
         for q in quality:
             log.info("ingest %s", q.describe(top=10))
         check_bad_share(quality, cfg.ingest.max_bad_share)
         _write(lake, flagged, quality, as_of=as_of, run_id=run_id, now=now)
     finally:
-        for df in flagged.values():
+        for df in [*candidates.values(), *checked.values()]:
             df.unpersist()
+
+
+def _count_all(frames: dict[str, DataFrame]) -> dict[str, int]:
+    """Rows of each frame, in one Spark job (one small row per frame comes back)."""
+    counted = [df.groupBy().count().select(F.lit(name).alias("name"), "count")
+               for name, df in frames.items()]
+    found = {r["name"]: int(r["count"]) for r in reduce(DataFrame.unionByName, counted).collect()}
+    return {name: found.get(name, 0) for name in frames}
 
 
 def _write(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -49,6 +49,8 @@ from sparkseg.tables import (
 )
 
 REASON = "reason"
+_KEY_HASH = "_key_hash"
+_CANDIDATE = "_dup_candidate"
 # row_json keeps nulls (a null_key row shows its missing value) and timestamps to the
 # microsecond with their offset (to_json's default drops digits below the millisecond),
 # so a quarantined row can be replayed exactly as it arrived.
@@ -153,26 +155,60 @@ def row_reason(rules: TableRules, *, now: dt.datetime, limits: IngestConfig) -> 
     return F.coalesce(*[F.when(cond, F.lit(code)) for cond, code in checks])
 
 
-def with_reason(
-    df: DataFrame, rules: TableRules, *, now: dt.datetime, limits: IngestConfig
-) -> DataFrame:
-    """Add ``reason`` (string, null for a clean row): why the row is quarantined.
+def key_hash(rules: TableRules, columns: Sequence[str]) -> Column:
+    """64-bit hash of a row's duplicate key (the whole row for whole-row-key tables).
 
-    Needs the contract columns of ``rules.table``. Among the rows that pass the row
-    rules, rows sharing a key are ordered by all their columns and every one but the
-    first gets ``duplicate_key``: the survivor does not depend on file order or
-    partitioning, so reruns keep the same row. Broken rows never compete for a key, so
-    a broken copy cannot push out a valid one.
+    Only narrows the duplicate search: rows with equal keys have equal hashes; a collision
+    merely adds a candidate that the exact window of :func:`with_duplicates` tells apart.
     """
-    keys = df.columns if rules.table in _WHOLE_ROW_KEY else list(rules.keys)
-    flagged = df.withColumn(REASON, row_reason(rules, now=now, limits=limits))
-    order = [F.col(c).asc_nulls_first() for c in df.columns]
-    w = Window.partitionBy(*keys, F.col(REASON).isNull()).orderBy(*order)
-    return flagged.withColumn(
-        REASON,
-        F.when(F.col(REASON).isNull() & (F.row_number().over(w) > 1), F.lit("duplicate_key"))
-        .otherwise(F.col(REASON)),
+    keys = columns if rules.table in _WHOLE_ROW_KEY else rules.keys
+    return F.xxhash64(*[F.col(c) for c in keys])
+
+
+def duplicate_candidates(checked: DataFrame, rules: TableRules) -> DataFrame:
+    """Key hashes shared by two or more rows that pass the row rules (column ``_key_hash``).
+
+    Needs the contract columns plus ``reason`` from :func:`row_reason`. Shuffles one long
+    per valid row instead of whole rows; the result is as large as the number of
+    duplicated keys, a small share of a table that is not mostly copies.
+    """
+    columns = [c for c in checked.columns if c != REASON]
+    return (
+        checked.filter(F.col(REASON).isNull())
+        .groupBy(key_hash(rules, columns).alias(_KEY_HASH))
+        .count()
+        .filter(F.col("count") > 1)
+        .select(_KEY_HASH)
     )
+
+
+def with_duplicates(
+    checked: DataFrame, candidates: DataFrame, rules: TableRules, *, broadcast: bool = True
+) -> DataFrame:
+    """Rule 7: ``reason`` becomes ``duplicate_key`` on every valid row but one per key.
+
+    ``checked`` has the contract columns plus ``reason`` (rules 1-6); ``candidates`` is
+    :func:`duplicate_candidates` of it. Only valid rows whose key hash is a candidate go
+    through the exact window: rows sharing a key are ordered by all their columns and
+    every one but the first is a duplicate, so the survivor does not depend on file order
+    or partitioning and reruns keep the same row. Broken rows never compete for a key, so
+    a broken copy cannot push out a valid one. With ``broadcast`` the candidate hashes
+    are joined map-side (no shuffle of ``checked``); without, Spark chooses the join.
+    """
+    columns = [c for c in checked.columns if c != REASON]
+    keys = columns if rules.table in _WHOLE_ROW_KEY else list(rules.keys)
+    marks = candidates.select(_KEY_HASH, F.lit(True).alias(_CANDIDATE))
+    marked = checked.withColumn(_KEY_HASH, key_hash(rules, columns)).join(
+        F.broadcast(marks) if broadcast else marks, _KEY_HASH, "left"
+    )
+    contested = F.col(_CANDIDATE).isNotNull() & F.col(REASON).isNull()
+    order = [F.col(c).asc_nulls_first() for c in columns]
+    w = Window.partitionBy(*keys).orderBy(*order)
+    ranked = marked.filter(contested).withColumn(
+        REASON, F.when(F.row_number().over(w) > 1, F.lit("duplicate_key"))
+    )
+    out = marked.filter(~contested).unionByName(ranked)
+    return out.select(*columns, REASON)
 
 
 def keep_valid_rows(flagged: DataFrame) -> DataFrame:
