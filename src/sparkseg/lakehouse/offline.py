@@ -17,9 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import operator
+import re
 import urllib.parse
 import uuid
 from collections.abc import Mapping
+from functools import reduce
 from typing import Any
 
 import pyarrow as pa
@@ -234,15 +237,45 @@ class OfflineEngine:
                 )
         write_id = uuid.uuid4().hex
         staging = f"{uri.rstrip('/')}/{STAGING_DIR}/{write_id}"
-        writer = df.write.mode("errorifexists")
-        if partition_by:
-            writer = writer.partitionBy(*partition_by)
-        writer.parquet(staging)
+        single = _single_partition(partition_by, mode, replace)
+        if single is not None:
+            # Every row belongs to the one partition being replaced: write its folder
+            # directly. `partitionBy` would sort every task's rows by the partition column
+            # first (spilling whole tables for nothing); assert_true keeps the promise that
+            # no row of another value slips in, failing the job instead.
+            folder = "/".join(f"{c}={v}" for c, v in single.items())
+            same = [F.col(c) == F.lit(replace[c]) for c in single]  # type: ignore[index]
+            found = F.concat_ws(", ", *[
+                F.concat(F.lit(f"{c}="), F.coalesce(F.col(c).cast("string"), F.lit("null")))
+                for c in single
+            ])
+            guard = F.assert_true(reduce(operator.and_, same),
+                                  F.concat(F.lit(_OTHER_PARTITION), found, F.lit(";")))
+            try:
+                df.where(guard.isNull()).drop(*partition_by).write.mode(
+                    "errorifexists").parquet(f"{staging}/{folder}")
+            except Exception as err:
+                hit = re.search(re.escape(_OTHER_PARTITION) + r"([^;]*);", str(err))
+                if hit is None:
+                    raise
+                HadoopFs(self.spark, staging).delete(staging)
+                wanted = ", ".join(f"{c}={v}" for c, v in single.items())
+                raise SchemaMismatchError(
+                    table, retyped=[f"{hit.group(1)} written while replacing {wanted}"]
+                ) from None
+        else:
+            writer = df.write.mode("errorifexists")
+            if partition_by:
+                writer = writer.partitionBy(*partition_by)
+            writer.parquet(staging)
 
         fs = HadoopFs(self.spark, staging)
         # Paths relative to the staging folder, e.g. "as_of_date=2026-01-01/part-...parquet".
         staged = fs.list_files(staging, ".parquet")
         counts = self._row_counts(fs, staging, staged)
+        # A task with no rows may still write a file (Spark keeps one for the schema when
+        # writing a single folder); empty files add nothing but listing and log entries.
+        staged = [f for f in staged if counts[f.path] > 0]
         adds: list[AddAction] = []
         for f in staged:
             pv = _parse_hive(f.path, partition_by)
@@ -324,6 +357,24 @@ def _hive_prefix(rel_path: str, pcols: list[str]) -> bool:
     if len(parts) != len(pcols) + 1:
         return False
     return all(p.split("=", 1)[0] == c for p, c in zip(parts, pcols, strict=False))
+
+
+_OTHER_PARTITION = "sparkseg: row outside the partition being replaced: "
+# Values that need no escaping in a Hive-style folder name (dates, numbers, plain codes).
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def _single_partition(
+    partition_by: tuple[str, ...], mode: str, replace: Mapping[str, Any] | None
+) -> dict[str, str] | None:
+    """``{column: folder value}`` when the write replaces exactly one partition (every
+    partition column has a plain, non-null value in ``replace``), else None."""
+    if not partition_by or mode != "overwrite_partitions" or not replace:
+        return None
+    values = {c: _partition_value_str(replace.get(c)) for c in partition_by}
+    if any(v is None or not _PLAIN_VALUE.fullmatch(v) for v in values.values()):
+        return None
+    return values  # type: ignore[return-value]
 
 
 def _parse_hive(rel_path: str, pcols: tuple[str, ...]) -> dict[str, str | None]:
