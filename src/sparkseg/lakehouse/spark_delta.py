@@ -87,13 +87,13 @@ class SparkDeltaEngine:
             raise MissingTableError(table, uri)
         if version is not None and version > latest:
             raise MissingTableError(table, uri, f"no version {version}")
-        reader = self.spark.read.format("delta")
-        if version is not None:
-            reader = reader.option("versionAsOf", version)
-        df = reader.load(uri)
+        # Pinned to the version found now: every job of a stage that reads this DataFrame
+        # sees the same snapshot, even if a writer commits to the table meanwhile.
+        pinned = version if version is not None else latest
+        df = self.spark.read.format("delta").option("versionAsOf", pinned).load(uri)
         for col, value in (partitions or {}).items():
             df = df.where(F.col(col) == F.lit(value))
-        return df, version if version is not None else latest
+        return df, pinned
 
     def write(
         self,
