@@ -104,3 +104,12 @@ def test_whole_row_key_tables_flag_only_exact_copies(spark: SparkSession) -> Non
     got = with_duplicates(checked, duplicate_candidates(checked, rules), rules)
     reasons = sorted((r[REASON] or "") for r in got.collect())
     assert reasons == ["", "", "duplicate_key", "null_key", "null_key"]
+
+
+def test_counting_mode_flags_as_many_copies_without_choosing_them(
+    spark: SparkSession, checked: DataFrame
+) -> None:
+    rules = RULES[RAW_BALANCES.name]
+    got = with_duplicates(checked, duplicate_candidates(checked, rules), rules, survivor=False)
+    counts = {r[REASON]: r["count"] for r in got.groupBy(REASON).count().collect()}
+    assert counts == {None: 4, "duplicate_key": 3, "null_value:balance": 1}

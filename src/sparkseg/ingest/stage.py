@@ -110,12 +110,17 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     try:
         # One job fills every candidate cache; its size decides how each table meets it.
         contested = _count_all(candidates)
-        flagged = {
-            name: with_duplicates(df, candidates[name], RULES[name],
-                                  broadcast=contested[name] <= MAX_BROADCAST_CANDIDATES)
-            for name, df in checked.items()
-        }
-        quality = [table_quality(name, n) for name, n in reason_counts(flagged).items()]
+        def flag(survivor: bool) -> dict[str, DataFrame]:
+            return {
+                name: with_duplicates(df, candidates[name], RULES[name], survivor=survivor,
+                                      broadcast=contested[name] <= MAX_BROADCAST_CANDIDATES)
+                for name, df in checked.items()
+            }
+
+        # Counting needs how many copies are duplicates, not which: a narrower read.
+        counts = reason_counts(flag(survivor=False))
+        flagged = flag(survivor=True)
+        quality = [table_quality(name, n) for name, n in counts.items()]
         for q in quality:
             log.info("ingest %s", q.describe(top=10))
         check_bad_share(quality, cfg.ingest.max_bad_share)

@@ -183,7 +183,12 @@ def duplicate_candidates(checked: DataFrame, rules: TableRules) -> DataFrame:
 
 
 def with_duplicates(
-    checked: DataFrame, candidates: DataFrame, rules: TableRules, *, broadcast: bool = True
+    checked: DataFrame,
+    candidates: DataFrame,
+    rules: TableRules,
+    *,
+    broadcast: bool = True,
+    survivor: bool = True,
 ) -> DataFrame:
     """Rule 7: ``reason`` becomes ``duplicate_key`` on every valid row but one per key.
 
@@ -194,6 +199,10 @@ def with_duplicates(
     or partitioning and reruns keep the same row. Broken rows never compete for a key, so
     a broken copy cannot push out a valid one. With ``broadcast`` the candidate hashes
     are joined map-side (no shuffle of ``checked``); without, Spark chooses the join.
+
+    ``survivor=False`` is for counting only: copies are ordered by their key alone, so
+    which copy is flagged is arbitrary but how many are is not, and Spark reads only the
+    columns the rules and the key need.
     """
     columns = [c for c in checked.columns if c != REASON]
     keys = columns if rules.table in _WHOLE_ROW_KEY else list(rules.keys)
@@ -202,7 +211,7 @@ def with_duplicates(
         F.broadcast(marks) if broadcast else marks, _KEY_HASH, "left"
     )
     contested = F.col(_CANDIDATE).isNotNull() & F.col(REASON).isNull()
-    order = [F.col(c).asc_nulls_first() for c in columns]
+    order = [F.col(c).asc_nulls_first() for c in (columns if survivor else keys)]
     w = Window.partitionBy(*keys).orderBy(*order)
     ranked = marked.filter(contested).withColumn(
         REASON, F.when(F.row_number().over(w) > 1, F.lit("duplicate_key"))
