@@ -408,7 +408,7 @@ def spark_worker(args: argparse.Namespace) -> int:
     skip = set(filter(None, args.skip.split(",")))
     cfg = load_config(args.config, [*overrides(args, wh), "spark.log_level=ERROR"])
     as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
-    spark = build_session(cfg.spark)
+    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     out: list[rep.Result] = []
     messages: list[str] = []
     try:

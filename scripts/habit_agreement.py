@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(args.config, args.overrides)
         as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
-        spark = build_session(cfg.spark)
+        spark = build_session(cfg.spark, delta=cfg.engine == "spark")
         try:
             lake = Lakehouse(spark, cfg)
             tags = lake.read(CUSTOMER_TAGS, partitions={"as_of_date": as_of})

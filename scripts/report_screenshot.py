@@ -59,7 +59,7 @@ def main() -> int:
                 source="<screenshot>",
             )
             as_of = AS_OF
-        spark = build_session(cfg.spark)
+        spark = build_session(cfg.spark, delta=cfg.engine == "spark")
         try:
             if not args.config:
                 write_sample(Lakehouse(spark, cfg), scale=args.scale)

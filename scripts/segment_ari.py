@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     except SparksegError as err:
         print(f"segment_ari: {err}", file=sys.stderr)
         return err.exit_code
-    spark = build_session(cfg.spark)
+    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     try:
         lake = Lakehouse(spark, cfg)
         as_of = args.as_of

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cfg = load_config(args.config, args.overrides)
     as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
-    spark = build_session(cfg.spark)
+    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     try:
         lake = Lakehouse(spark, cfg)
         # Row counts only (one number per table), never the rows themselves.

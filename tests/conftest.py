@@ -11,6 +11,7 @@ from pyspark.sql import SparkSession
 
 from sparkseg.config import Config, config_from_mapping
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.session import delta_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,10 +23,15 @@ os.environ.setdefault("SPARKSEG_HASH_KEY", "test-only-key-not-secret")
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
     checkpoints = tmp_path_factory.mktemp("checkpoints")
+    # delta-spark is loaded too, so that both engines run in the one session.
+    builder = SparkSession.builder
+    for key, value in delta_settings({}).items():
+        builder = builder.config(key, value)
     session = (
-        SparkSession.builder.master("local[2]")
+        builder.master("local[2]")
         .appName("sparkseg-tests")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.default.parallelism", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")

@@ -44,7 +44,7 @@ def main() -> None:
                                     f"spark.master=local[{args.cores}]",
                                     f"spark.shuffle_partitions={4 * args.cores}",
                                     "spark.show_progress=false"])
-    spark = build_session(cfg.spark)
+    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     raw = Lakehouse(spark, cfg).read(RAW_TRANSACTIONS)
     rules = RULES[RAW_TRANSACTIONS.name]
     checked = raw.withColumn(REASON, row_reason(rules, now=dt.datetime.now(dt.UTC),

@@ -100,7 +100,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
     from sparkseg.session import build_session
 
     as_of = _as_of(args, cfg)
-    spark = build_session(cfg.spark)
+    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     try:
         handlers: dict[str, Callable[[], object]] = {
             "generate": lambda: _generate(spark, cfg, as_of),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import time
@@ -56,8 +58,22 @@ def _keys(warehouse: Path, name: str, *cols: str) -> list[tuple[object, ...]]:
     return sorted(zip(*(t.column(c).to_pylist() for c in cols), strict=True))
 
 
+def readme_submit_command() -> list[str]:
+    """The README's standalone spark-submit command (the block after its marker)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- standalone-submit: run by tests/cluster/test_standalone.py -->", 1)[1]
+    body = block.split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [ln.split("#", 1)[0].rstrip() for ln in body.splitlines()]
+    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
+    commands = [shlex.split(c) for c in joined.splitlines() if c.strip()]
+    assert commands[0] == ["scripts/build_pyfiles.sh"], commands
+    return commands[1]
+
+
 @pytest.fixture(scope="module")
 def reference(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Generate on the cluster, then the README's submit command as written (spark engine),
+    with the test cluster's URL and warehouse and overrides for a small run appended."""
     work = tmp_path_factory.mktemp("ref")
     warehouse = work / "lake"
     gen = cluster.submit(
@@ -65,7 +81,19 @@ def reference(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFacto
         "--months", "3",
     )
     assert gen.returncode == 0, gen.stderr[-3000:]
-    run = cluster.submit("jobs/run_pipeline.py", *_args(warehouse, work / "chk"))
+    build = subprocess.run(["bash", "scripts/build_pyfiles.sh"], cwd=REPO, capture_output=True,
+                           text=True)
+    assert build.returncode == 0, build.stderr
+    cmd = readme_submit_command()
+    assert cmd[0] == "spark-submit" and "spark://127.0.0.1:7077" in cmd
+    cmd = [str(SPARK_HOME / "bin" / "spark-submit")] + [
+        cluster.url if a == "spark://127.0.0.1:7077"
+        else f"warehouse={warehouse}" if a == "warehouse=/data/lake" else a
+        for a in cmd[1:]
+    ]
+    cmd += ["--set", f"spark.checkpoint_dir={work / 'chk'}", "--set", "spark.shuffle_partitions=8",
+            "--set", "segment.sample_max_rows=100000", *SMALL]
+    run = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=1200, cwd=REPO)
     assert run.returncode == 0, run.stderr[-3000:]
     return warehouse
 
@@ -79,7 +107,8 @@ def test_pipeline_runs_on_the_cluster_and_segments_every_customer(reference: Pat
     stages = {r["stage"] for r in runs if r["status"] == "succeeded"}
     assert {"ingest", "identity", "features", "train", "score", "profile", "tags",
             "audiences"} <= stages
-    assert all(r["engine"] == "offline" for r in runs)
+    # The README's command loads delta-spark: the pipeline ran on Spark's own connector.
+    assert {r["engine"] for r in runs if r["stage"] != "generate"} == {"spark"}
 
 
 def _staging_or_new_stage(log: Path, stage: str) -> bool:
@@ -117,6 +146,9 @@ def test_worker_killed_mid_stage_loses_and_doubles_nothing(
                 os.killpg(proc.pid, 9)
                 proc.wait()
     text = log.read_text(errors="replace")
+    # The kill cost running work, which Spark ran again elsewhere (not a lucky gap).
+    assert "Lost executor" in text or "ExecutorLostFailure" in text, text[-3000:]
+    assert re.search(r"Lost task|Resubmitted|ExecutorLostFailure", text), text[-3000:]
     if code != 0:
         # Allowed outcome: a clear error, and every table at a committed, complete version.
         assert "sparkseg: error:" in text, text[-3000:]

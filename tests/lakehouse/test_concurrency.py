@@ -32,7 +32,8 @@ def _interleave(monkeypatch: Any, during_a: Any) -> None:
     monkeypatch.setattr(OfflineEngine, "_row_counts", staticmethod(hooked))
 
 
-def test_concurrent_appends_both_land_once(lake: Lakehouse, monkeypatch: Any) -> None:
+def test_concurrent_appends_both_land_once(offline_lake: Lakehouse, monkeypatch: Any) -> None:
+    lake = offline_lake
     lake.write(rows(lake.spark, [("seed", 1, 1, D1)]), SPEC, mode="append")
     _interleave(monkeypatch, lambda: lake.write(rows(lake.spark, [("b", 2, 2, D2)]), SPEC, mode="append"))
     lake.write(rows(lake.spark, [("a", 1, 1, D1)]), SPEC, mode="append")
@@ -41,8 +42,9 @@ def test_concurrent_appends_both_land_once(lake: Lakehouse, monkeypatch: Any) ->
 
 
 def test_concurrent_rerun_of_same_date_fails_clearly_and_loses_nothing(
-    lake: Lakehouse, monkeypatch: Any
+    offline_lake: Lakehouse, monkeypatch: Any
 ) -> None:
+    lake = offline_lake
     lake.write(rows(lake.spark, [("old", 1, 1, D1)]), SPEC, mode="append")
 
     def writer_b() -> None:
@@ -58,7 +60,8 @@ def test_concurrent_rerun_of_same_date_fails_clearly_and_loses_nothing(
     assert lake.version(SPEC) == 1
 
 
-def test_rerun_of_other_date_during_a_rerun_keeps_both(lake: Lakehouse, monkeypatch: Any) -> None:
+def test_rerun_of_other_date_during_a_rerun_keeps_both(offline_lake: Lakehouse, monkeypatch: Any) -> None:
+    lake = offline_lake
     lake.write(rows(lake.spark, [("d1", 1, 1, D1), ("d2", 1, 1, D2)]), SPEC, mode="append")
 
     def writer_b() -> None:

@@ -1,4 +1,4 @@
-"""The offline Delta engine: Spark data files, delta-rs log."""
+"""The lakehouse contract on both Delta engines, and the offline engine's own protocol."""
 
 from __future__ import annotations
 
@@ -125,7 +125,8 @@ def test_names_with_separators_are_rejected(lake: Lakehouse) -> None:
         lake.path("models", "../../etc")
 
 
-def test_commit_records_file_stats_and_metadata(lake: Lakehouse) -> None:
+def test_commit_records_file_stats_and_metadata(offline_lake: Lakehouse) -> None:
+    lake = offline_lake
     with ledger.open_ledger("features", D1) as led:
         lake.write(rows(lake.spark, [("a", 1, 1, D1), ("b", 1, 1, D1), ("c", 1, 1, D2)]), SPEC,
                    mode="append")
@@ -139,7 +140,8 @@ def test_commit_records_file_stats_and_metadata(lake: Lakehouse) -> None:
     assert led.outputs == {"gold/sample": 0} and led.rows == {"gold/sample": 3}
 
 
-def test_crash_before_commit_leaves_previous_version(lake: Lakehouse, monkeypatch: Any) -> None:
+def test_crash_before_commit_leaves_previous_version(offline_lake: Lakehouse, monkeypatch: Any) -> None:
+    lake = offline_lake
     lake.write(rows(lake.spark, [("a", 1, 1, D1)]), SPEC, mode="append")
     from sparkseg.lakehouse import offline
 
@@ -188,7 +190,8 @@ def test_table_written_by_sparkseg_reads_in_delta_rs_with_equal_rows(lake: Lakeh
     assert got_sorted[1] == ("b", None, D2)
 
 
-def test_deletion_vectors_are_refused_by_name(lake: Lakehouse) -> None:
+def test_deletion_vectors_are_refused_by_name(offline_lake: Lakehouse) -> None:
+    lake = offline_lake
     table = pa.table({"one_id": ["a"]})
     write_deltalake(
         lake.uri("gold/dv"), table,
@@ -201,7 +204,8 @@ def test_deletion_vectors_are_refused_by_name(lake: Lakehouse) -> None:
         lake.read("gold/dv")
 
 
-def test_column_mapping_is_refused_by_name(lake: Lakehouse, tmp_path: Path) -> None:
+def test_column_mapping_is_refused_by_name(offline_lake: Lakehouse, tmp_path: Path) -> None:
+    lake = offline_lake
     uri = lake.uri("gold/cm")
     write_deltalake(uri, pa.table({"one_id": ["a"]}))
     # Upgrade the table to column mapping the way another engine would have.

@@ -22,7 +22,8 @@ def _crash_one_write(lake: Lakehouse, monkeypatch: Any) -> None:
     monkeypatch.undo()
 
 
-def test_orphans_younger_than_retention_are_kept(lake: Lakehouse, monkeypatch: Any) -> None:
+def test_orphans_younger_than_retention_are_kept(offline_lake: Lakehouse, monkeypatch: Any) -> None:
+    lake = offline_lake
     lake.write(rows(lake.spark, [("a", 1, 1, D1)]), SPEC, mode="append")
     _crash_one_write(lake, monkeypatch)
     removed = vacuum_warehouse(lake.spark, lake.cfg, retention_hours=1, dry_run=False)
@@ -31,8 +32,9 @@ def test_orphans_younger_than_retention_are_kept(lake: Lakehouse, monkeypatch: A
 
 
 def test_vacuum_removes_crash_orphans_and_replaced_files_only(
-    lake: Lakehouse, monkeypatch: Any
+    offline_lake: Lakehouse, monkeypatch: Any
 ) -> None:
+    lake = offline_lake
     lake.write(rows(lake.spark, [("a", 1, 1, D1)]), SPEC, mode="append")
     lake.write(rows(lake.spark, [("c", 1, 1, D1)]), SPEC, mode="overwrite_partitions",
                replace={"as_of_date": D1})

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any, Literal, Protocol
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 # append: add rows. overwrite: replace the whole table.
@@ -59,3 +63,29 @@ class DeltaEngine(Protocol):
     def vacuum(self, uri: str, *, retention_hours: float, dry_run: bool) -> list[str]:
         """Remove data files no version within the retention needs; return their paths."""
         ...
+
+
+_OTHER_PARTITION = "sparkseg: row outside the partition being replaced: "
+
+
+def keep_to_partition(df: DataFrame, replace: Mapping[str, Any]) -> DataFrame:
+    """``df``, failing the job at the first row whose partition values differ from ``replace``.
+
+    A replace of one partition must never write rows of another (they would survive the
+    next rerun of their own date). The failure message names the values found; read it
+    back with :func:`other_partition_in`.
+    """
+    same = [F.col(c) == F.lit(v) for c, v in replace.items()]
+    found = F.concat_ws(", ", *[
+        F.concat(F.lit(f"{c}="), F.coalesce(F.col(c).cast("string"), F.lit("null")))
+        for c in replace
+    ])
+    guard = F.assert_true(reduce(operator.and_, same),
+                          F.concat(F.lit(_OTHER_PARTITION), found, F.lit(";")))
+    return df.where(guard.isNull())
+
+
+def other_partition_in(err: BaseException) -> str | None:
+    """The partition values :func:`keep_to_partition` found, if ``err`` is its failure."""
+    hit = re.search(re.escape(_OTHER_PARTITION) + r"([^;]*);", str(err))
+    return hit.group(1) if hit else None

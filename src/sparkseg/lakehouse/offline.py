@@ -17,18 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import operator
 import re
 import urllib.parse
 import uuid
 from collections.abc import Mapping
-from functools import reduce
 from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake import Schema as DeltaSchema
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 from deltalake.transaction import AddAction, CommitProperties, create_table_with_add_actions
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -40,7 +38,7 @@ from sparkseg.errors import (
     SchemaMismatchError,
     UnsupportedTableFeatureError,
 )
-from sparkseg.lakehouse.base import WriteMode, WriteResult
+from sparkseg.lakehouse.base import WriteMode, WriteResult, keep_to_partition, other_partition_in
 from sparkseg.lakehouse.hadoop_fs import FileInfo, HadoopFs
 from sparkseg.tables import check_columns
 
@@ -50,6 +48,8 @@ log = logging.getLogger(__name__)
 _UNSUPPORTED_READER_FEATURES = ("deletionVectors", "columnMapping", "typeWidening", "v2Checkpoint")
 _HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 STAGING_DIR = "_staging"
+# Replace commits re-checked and retried after another writer committed first.
+_MAX_COMMIT_ATTEMPTS = 10
 
 
 def _partition_value_str(value: Any) -> str | None:
@@ -244,24 +244,17 @@ class OfflineEngine:
             # first (spilling whole tables for nothing); assert_true keeps the promise that
             # no row of another value slips in, failing the job instead.
             folder = "/".join(f"{c}={v}" for c, v in single.items())
-            same = [F.col(c) == F.lit(replace[c]) for c in single]  # type: ignore[index]
-            found = F.concat_ws(", ", *[
-                F.concat(F.lit(f"{c}="), F.coalesce(F.col(c).cast("string"), F.lit("null")))
-                for c in single
-            ])
-            guard = F.assert_true(reduce(operator.and_, same),
-                                  F.concat(F.lit(_OTHER_PARTITION), found, F.lit(";")))
             try:
-                df.where(guard.isNull()).drop(*partition_by).write.mode(
-                    "errorifexists").parquet(f"{staging}/{folder}")
+                keep_to_partition(df, {c: replace[c] for c in single}).drop(  # type: ignore[index]
+                    *partition_by).write.mode("errorifexists").parquet(f"{staging}/{folder}")
             except Exception as err:
-                hit = re.search(re.escape(_OTHER_PARTITION) + r"([^;]*);", str(err))
-                if hit is None:
+                other = other_partition_in(err)
+                if other is None:
                     raise
                 HadoopFs(self.spark, staging).delete(staging)
                 wanted = ", ".join(f"{c}={v}" for c, v in single.items())
                 raise SchemaMismatchError(
-                    table, retyped=[f"{hit.group(1)} written while replacing {wanted}"]
+                    table, retyped=[f"{other} written while replacing {wanted}"]
                 ) from None
         else:
             writer = df.write.mode("errorifexists")
@@ -303,37 +296,111 @@ class OfflineEngine:
             fs.rename(f"{staging}/{f.path}", f"{uri.rstrip('/')}/{f.path}")
         fs.delete(staging)
 
-        props = CommitProperties(
-            custom_metadata={**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
-        )
+        custom = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
         delta_schema = DeltaSchema.from_json(df.schema.json())
-        try:
-            if dtable is None:
+        read_version = dtable.version() if dtable is not None else -1
+        if dtable is None:
+            try:
+                # "error": a table another writer created meanwhile is never replaced.
                 create_table_with_add_actions(
                     uri,
                     delta_schema,
                     adds,
-                    mode="append" if mode == "append" else "overwrite",
+                    mode="error",
                     partition_by=list(partition_by) or None,
                     storage_options=self.storage_options,
-                    commit_properties=props,
+                    commit_properties=CommitProperties(custom_metadata=custom),
                 )
-            else:
-                filters = None
-                if mode == "overwrite_partitions" and replace:
-                    filters = [(c, "=", _partition_value_str(v)) for c, v in replace.items()]
+                return WriteResult(table, 0, sum(counts.values()), len(adds))
+            except (CommitFailedError, DeltaError) as err:
+                if not self.exists(uri):
+                    raise
+                log.info("%s was created by another writer meanwhile (%s)", table, err)
+        version = self._commit(uri, table, adds, mode, partition_by, replace, custom, read_version)
+        return WriteResult(table, version, sum(counts.values()), len(adds))
+
+    def _commit(
+        self,
+        uri: str,
+        table: str,
+        adds: list[AddAction],
+        mode: WriteMode,
+        partition_by: tuple[str, ...],
+        replace: Mapping[str, Any] | None,
+        custom: Mapping[str, str],
+        read_version: int,
+    ) -> int:
+        """Commit ``adds`` to an existing table; return the version committed.
+
+        Appends are retried by delta-rs (an append never conflicts with what others did).
+        A replace is committed with no automatic retry: when another writer committed
+        first, the commits in between are checked here, as Delta's conflict rules say: one
+        that added or removed files in the partitions being replaced (or any file, for a
+        whole-table overwrite), or changed the schema or protocol, is a conflict. delta-rs
+        alone lets two writers of a new partition both commit, since neither removes a
+        file the other added.
+        """
+        filters = None
+        if mode == "overwrite_partitions" and replace:
+            filters = [(c, "=", _partition_value_str(v)) for c, v in replace.items()]
+        for _attempt in range(_MAX_COMMIT_ATTEMPTS):
+            dtable = DeltaTable(uri, storage_options=self.storage_options)
+            if dtable.version() > read_version and mode != "append":
+                self._check_winners(uri, table, range(read_version + 1, dtable.version() + 1),
+                                    mode, replace)
+            retries = None if mode == "append" else 0
+            try:
                 dtable.create_write_transaction(
                     adds,  # type: ignore[arg-type]
                     mode="append" if mode == "append" else "overwrite",
                     schema=dtable.schema(),
                     partition_by=list(partition_by) or None,
                     partition_filters=filters,
-                    commit_properties=props,
+                    commit_properties=CommitProperties(
+                        custom_metadata=dict(custom), max_commit_retries=retries
+                    ),
                 )
-        except CommitFailedError as err:
-            raise CommitConflictError(table, str(err).splitlines()[0]) from None
-        version = self._version_of_write(uri, write_id)
-        return WriteResult(table, version, sum(counts.values()), len(adds))
+            except CommitFailedError as err:
+                if mode == "append":
+                    raise CommitConflictError(table, str(err).splitlines()[0]) from None
+                # Someone committed between our snapshot and our commit: check and retry.
+                read_version = dtable.version()
+                continue
+            return self._version_of_write(uri, custom["sparkseg.write_id"])
+        raise CommitConflictError(table, f"gave up after {_MAX_COMMIT_ATTEMPTS} attempts")
+
+    def _check_winners(
+        self,
+        uri: str,
+        table: str,
+        versions: range,
+        mode: WriteMode,
+        replace: Mapping[str, Any] | None,
+    ) -> None:
+        """Raise :class:`CommitConflictError` if a commit in ``versions`` conflicts with a
+        replace of ``replace`` (the partitions; ``None`` for the whole table)."""
+        fs = HadoopFs(self.spark, uri)
+        wanted = {c: _partition_value_str(v) for c, v in (replace or {}).items()}
+        for version in versions:
+            text = fs.read_text(f"{uri.rstrip('/')}/_delta_log/{version:020d}.json")
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                action = json.loads(line)
+                if "metaData" in action or "protocol" in action:
+                    raise CommitConflictError(
+                        table, f"version {version} changed the table's schema or protocol"
+                    )
+                for kind in ("add", "remove"):
+                    if kind not in action:
+                        continue
+                    values = action[kind].get("partitionValues") or {}
+                    if mode == "overwrite" or all(values.get(c) == v for c, v in wanted.items()):
+                        where = ", ".join(f"{c}={v}" for c, v in wanted.items()) or "the table"
+                        raise CommitConflictError(
+                            table,
+                            f"version {version}, committed by another writer, also wrote {where}",
+                        )
 
     @staticmethod
     def _row_counts(fs: HadoopFs, staging: str, staged: list[FileInfo]) -> dict[str, int]:
@@ -359,7 +426,6 @@ def _hive_prefix(rel_path: str, pcols: list[str]) -> bool:
     return all(p.split("=", 1)[0] == c for p, c in zip(parts, pcols, strict=False))
 
 
-_OTHER_PARTITION = "sparkseg: row outside the partition being replaced: "
 # Values that need no escaping in a Hive-style folder name (dates, numbers, plain codes).
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.\-]+")
 

@@ -7,6 +7,7 @@ io.delta:delta-spark_2.13:<version>``) and the session has Delta's SQL extension
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sparkseg.errors import CommitConflictError, MissingTableError, SchemaMismatchError
-from sparkseg.lakehouse.base import WriteMode, WriteResult
+from sparkseg.lakehouse.base import WriteMode, WriteResult, keep_to_partition, other_partition_in
 from sparkseg.tables import check_columns
 
 
@@ -106,33 +107,79 @@ class SparkDeltaEngine:
         replace: Mapping[str, Any] | None,
         metadata: Mapping[str, str],
     ) -> WriteResult:
+        # Loading delta.exceptions.captured makes py4j raise Delta's conflict classes; they
+        # share no Python base class but PySparkException, so all of them are named.
+        from delta import exceptions as delta_errors
+        from delta.exceptions import captured as _captured  # noqa: F401
+
+        conflicts = tuple(getattr(delta_errors, name) for name in delta_errors.__all__)
+
         if self.exists(uri):
             current = self.spark.read.format("delta").load(uri).schema
             check_columns(df.schema, current, table, allow_extra=False)
+            have = tuple(self._table(uri).detail().first()["partitionColumns"])
+            if have != partition_by:
+                raise SchemaMismatchError(
+                    table,
+                    retyped=[f"partitioning ({', '.join(have)}; expected {', '.join(partition_by)})"],
+                )
+        write_id = uuid.uuid4().hex
+        meta = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
+        if mode == "overwrite_partitions" and replace:
+            # Delta refuses rows outside replaceWhere too, but names them in its internal
+            # encoding (days since 1970); this guard names the values as written.
+            df = keep_to_partition(df, replace)
         writer = (
             df.write.format("delta")
             .mode("append" if mode == "append" else "overwrite")
-            .option("userMetadata", json.dumps(dict(metadata), sort_keys=True))
+            .option("userMetadata", json.dumps(meta, sort_keys=True))
         )
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         if mode == "overwrite_partitions":
             if not replace:
                 raise SchemaMismatchError(table, missing=["replace predicate"])
+            # Delta records the predicate as what this transaction read: a concurrent
+            # commit adding files to these partitions makes this one fail
+            # (ConcurrentAppendException), also for a partition that is new.
             where = " AND ".join(f"`{c}` = {_sql_literal(v)}" for c, v in replace.items())
             writer = writer.option("replaceWhere", where)
         try:
             writer.save(uri)
+        except conflicts as err:
+            # Includes two first writes of one table: the loser sees the winner's protocol
+            # and metadata (ProtocolChangedException / MetadataChangedException).
+            detail = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
+            raise CommitConflictError(table, detail[:300]) from None
         except Exception as err:
-            if "ConcurrentAppendException" in str(err) or "ConcurrentModification" in str(err):
-                raise CommitConflictError(table, str(err).splitlines()[0]) from None
-            raise
-        last = self._table(uri).history(1).first()
-        assert last is not None
-        metrics = last["operationMetrics"] or {}
+            other = other_partition_in(err)
+            if other is None:
+                raise
+            wanted = ", ".join(f"{c}={v}" for c, v in (replace or {}).items())
+            raise SchemaMismatchError(
+                table, retyped=[f"{other} written while replacing {wanted}"]
+            ) from None
+        return self._result_of_write(uri, table, write_id)
+
+    def _result_of_write(self, uri: str, table: str, write_id: str) -> WriteResult:
+        """The commit carrying ``write_id`` (others may have committed after it)."""
+        history = self._table(uri)
+        found = None
+        for limit in (20, None):  # the last commits first; the whole history if that fails
+            hist = history.history(limit) if limit else history.history()
+            found = (
+                hist.where(F.col("userMetadata").contains(write_id))
+                .select("version", "operationMetrics")
+                .first()
+            )
+            if found is not None:
+                break
+        if found is None:
+            raise RuntimeError(f"{table}: committed write {write_id} is not in its history")
+        metrics = found["operationMetrics"] or {}
         return WriteResult(
             table,
-            int(last["version"]),
+            int(found["version"]),
             int(metrics.get("numOutputRows", 0) or 0),
             int(metrics.get("numFiles", 0) or 0),
         )
