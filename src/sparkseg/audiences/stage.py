@@ -26,6 +26,7 @@ from sparkseg.audiences.membership import (
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.tags.sandbox import no_sql_on_files
 from sparkseg.tags.stage import read_partition, read_segments
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
 
@@ -85,6 +86,11 @@ def dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict[
 
     Returns ``{audience: {"target": n, "control": m}}``.
     """
+    with no_sql_on_files(spark):
+        return _dry_run(spark, cfg, as_of)
+
+
+def _dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict[str, int]]:
     plan = load_plan(spark, cfg)
     lake = Lakehouse(spark, cfg)
     members = audience_members(audience_frame(lake, plan, as_of), audiences=plan.audiences)
@@ -96,6 +102,12 @@ def dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict[
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    # Audiences are config: besides the allow-list, no SQL may read a file by path meanwhile.
+    with no_sql_on_files(spark):
+        _run(spark, cfg, as_of)
+
+
+def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     plan = load_plan(spark, cfg)
     lake = Lakehouse(spark, cfg)
     members = audience_members(audience_frame(lake, plan, as_of), audiences=plan.audiences)

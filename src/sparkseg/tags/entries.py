@@ -82,12 +82,15 @@ class EntryKind:
         """The result type of each ``(entry name, key, expression)`` over ``schema``, in order.
 
         Analysed against an empty frame: no data is read. At the first expression that
-        does not analyse (syntax, unknown column or function, aggregate, window) the
+        is refused (syntax, unknown column or function, a construct off the allow-list of
+        :mod:`sparkseg.tags.sandbox`) the
         iteration raises ``<file>: <label> '<name>': <problem> in <key>: <expression>``;
         the caller checks each type as it comes, so the first faulty entry is the one named.
         """
         frame = empty_frame(spark, schema)
-        results = expression_types(frame, [expr for _, _, expr in expressions])
+        results = expression_types(
+            frame, [expr for _, _, expr in expressions], where=self.list_key
+        )
         for (name, key, expr), (dtype, problem) in zip(expressions, results, strict=True):
             if dtype is None:
                 raise self.error(source, name, f"{problem} in {key}: {expr}")

@@ -29,6 +29,7 @@ from sparkseg.tags.inputs import (
     known_input_schema,
 )
 from sparkseg.tags.rules import RuleSet, load_rule_set, validate_expressions
+from sparkseg.tags.sandbox import no_sql_on_files
 from sparkseg.tags.tables import CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,12 @@ def previous_counts(lake: Lakehouse, as_of: dt.date) -> DataFrame | None:
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    # Rules are config: besides the allow-list, no SQL may read a file by path meanwhile.
+    with no_sql_on_files(spark):
+        _run(spark, cfg, as_of)
+
+
+def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     rules = load_rules(spark, cfg)
     lake = Lakehouse(spark, cfg)
     features = read_partition(lake, FEATURES_TABLE, as_of, "run `sparkseg features` first")
