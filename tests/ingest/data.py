@@ -15,8 +15,9 @@ from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_TABLES, TableSpec
 
 AS_OF = dt.date(2026, 6, 1)
-# Before the as-of, after it (a back-fill's later rows: valid), wall-clock future, too old.
-TS = dt.datetime(2026, 5, 10, 9, 30)
+# The day before the as-of (fresh for the extract guards), after it (a back-fill's later
+# rows: valid), wall-clock future, too old.
+TS = dt.datetime(2026, 5, 31, 9, 30)
 AFTER_AS_OF = dt.datetime(2026, 6, 15, 12, 0)
 FUTURE = dt.datetime(2099, 1, 1)
 ANCIENT = dt.datetime(1989, 12, 31, 23, 59)

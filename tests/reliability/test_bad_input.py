@@ -4,7 +4,8 @@ Hypothesis draws corruptions of every kind the raw contract forbids (null and bl
 duplicate keys, null required values, unknown codes, zero and negative amounts,
 timestamps in the future or before 1990, dates out of range) and may empty the four
 non-customer tables (so they hold only bad rows, or nothing). For each case the stages
-run in-process on the shared session with ``ingest.max_bad_share: 1.0``, and:
+run in-process on the shared session with ``ingest.max_bad_share: 1.0`` and the extract
+guards off (an emptied table stops ingest by design: tests/ingest/test_guards.py), and:
 
 - none of ingest, identity, features fails;
 - ``ops/quarantine`` holds exactly the injected rows, each with its expected reason and
@@ -110,8 +111,18 @@ class References:
         return self.done[shape]
 
 
+# The extract guards off: this property is about rows. Its emptied shapes (tables empty or
+# holding only bad rows) and its 8-customer base (events a week old) are exactly what the
+# guards stop on purpose (exit 5, tests/ingest/test_guards.py).
+GUARDS_OFF: dict[str, object] = {
+    "allow_empty": ["transactions", "balances", "events", "identity_links"],
+    "max_staleness_days": {"transactions": None, "balances": None, "events": None},
+    "volume": {"tables": []},
+}
+
+
 def _config(root: Path, max_bad_share: float = 1.0) -> Config:
-    return make_config(root, ingest={"max_bad_share": max_bad_share})
+    return make_config(root, ingest={"max_bad_share": max_bad_share, **GUARDS_OFF})
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,9 @@ Order of work, chosen so that a failing run writes nothing at all:
    of the key alone (one small, persisted table per raw table); only those rows go
    through the exact duplicate window (rule 7), so no step shuffles whole tables;
 4. every table is flagged and counted; if any table's bad-row share is above
-   ``ingest.max_bad_share`` the stage raises DataQualityError and writes nothing;
+   ``ingest.max_bad_share``, or an extract guard fails (an empty, stale or shrunken
+   table: see guards.py; the figures come from the same counting job), the stage
+   raises DataQualityError and writes nothing;
 5. only then are the silver copies and the quarantine written, each replacing the
    ``as_of_date`` partition of this run (a rerun of the date replaces, never adds).
 
@@ -34,6 +36,7 @@ from pyspark.sql import functions as F
 
 from sparkseg.config import Config
 from sparkseg.identity.hashing import hash_key, with_hashed_identifiers
+from sparkseg.ingest.guards import check_guards, guard_results, row_counts
 from sparkseg.ingest.validate import (
     REASON,
     RULES,
@@ -41,7 +44,6 @@ from sparkseg.ingest.validate import (
     check_bad_share,
     duplicate_candidates,
     keep_valid_rows,
-    reason_counts,
     row_reason,
     table_quality,
     to_quarantine_rows,
@@ -117,13 +119,19 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
                 for name, df in checked.items()
             }
 
-        # Counting needs how many copies are duplicates, not which: a narrower read.
-        counts = reason_counts(flag(survivor=False))
+        # Counting needs how many copies are duplicates, not which: a narrower read. The
+        # same job gives the guards their figures (newest date, rows per recent day).
+        counts = row_counts(flag(survivor=False), as_of=as_of,
+                            window_days=cfg.ingest.volume.window_days)
         flagged = flag(survivor=True)
-        quality = [table_quality(name, n) for name, n in counts.items()]
+        quality = [table_quality(name, c.reasons) for name, c in counts.items()]
         for q in quality:
             log.info("ingest %s", q.describe(top=10))
         check_bad_share(quality, cfg.ingest.max_bad_share)
+        failures, notes = guard_results(counts, cfg.ingest, as_of)
+        for name, note in notes.items():
+            log.info("ingest guards %s: %s", name, note)
+        check_guards(failures)
         _write(lake, flagged, quality, as_of=as_of, run_id=run_id, now=now)
     finally:
         for df in candidates.values():

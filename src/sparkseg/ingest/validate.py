@@ -250,21 +250,6 @@ def to_quarantine_rows(
     )
 
 
-def reason_counts(flagged: Mapping[str, DataFrame]) -> dict[str, dict[str | None, int]]:
-    """Rows per table and reason (None: clean rows), in one Spark job for all tables.
-
-    The result has one row per (table, reason): a few dozen at most, whatever the data size.
-    """
-    per_table = [
-        df.groupBy(REASON).count().select(F.lit(table).alias("table"), REASON, "count")
-        for table, df in flagged.items()
-    ]
-    counts: dict[str, dict[str | None, int]] = {table: {} for table in flagged}
-    for r in reduce(DataFrame.unionByName, per_table).collect():
-        counts[r["table"]][r[REASON]] = int(r["count"])
-    return counts
-
-
 @dataclass(frozen=True)
 class TableQuality:
     table: str
