@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,10 @@ from sparkseg.report.data import load_report_data
 from sparkseg.tags.tables import TAG_COUNTS
 from tests.conftest import REPO, make_config
 from tests.reliability.data import AS_OF, build_raw, write_raw
+from tests.reliability.helpers import write_config
+
+# One run_all of every stage (about 3 minutes on two cores): an end-to-end module.
+pytestmark = pytest.mark.slow
 
 SMALL = {
     "features": {"dictionary": str(REPO / "conf/features.yaml")},
@@ -160,3 +167,16 @@ def test_pipeline_row_merges_stage_versions_in_pipeline_order() -> None:
     row = pipeline_row(AS_OF, ["a", "b"], latest, config_hash="h",
                        now=dt.datetime(2026, 11, 1, 4), run_id="p")
     assert (row.stage, row.output_versions) == (PIPELINE, {"t1": 3, "t2": 5, "t3": 0})
+
+
+def test_cli_publish_of_an_as_of_that_never_ran_exits_3_with_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "c.yaml", tmp_path / "lake")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sparkseg.cli", "publish", "--config", str(config),
+         "--as-of", "2026-11-01"],
+        capture_output=True, text=True, timeout=300, env={**os.environ},
+    )
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("sparkseg: error:")]
+    assert errors == ["sparkseg: error: as-of 2026-11-01 is not complete (no completion record "
+                      "for stage(s) " + ", ".join(STAGES) + ")"]
