@@ -576,7 +576,8 @@ def completeness_of(lake: Lakehouse, as_of: dt.date) -> Completeness:
     if done is None:
         return Completeness(False, f"no pipeline completion record in {OPS_COMPLETIONS.name}",
                             {})
-    when = done.completed_at.strftime("%Y-%m-%d %H:%M:%S")
+    # Spark hands timestamps back as naive local time; astimezone reads them as such.
+    when = done.completed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     return Completeness(True, f"pipeline run {done.run_id} completed {when} UTC",
                         dict(done.output_versions))
 
