@@ -36,4 +36,4 @@ def test_dag_imports_in_airflow() -> None:
     module = _load()
     dag = module.dag
     assert dag is not None and dag.dag_id == "sparkseg_daily"
-    assert [t.task_id for t in dag.topological_sort()] == [*STAGES, "report"]
+    assert [t.task_id for t in dag.topological_sort()] == [*STAGES, "publish", "report"]

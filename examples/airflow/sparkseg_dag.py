@@ -5,6 +5,10 @@ for its as-of date, so Airflow may retry any task. Exit codes (README) tell retr
 failures (1 internal, 6 write conflict) from ones a person must fix (2 config,
 3 missing input, 4 incompatible table, 5 data quality).
 
+After the stages, ``publish`` appends the as-of's ``pipeline`` row to ops/completions:
+the record that downstream (marketing) systems wait for; it fails with exit code 3 while
+a stage has not completed for the date.
+
 Copy this file into the DAGs folder and set the Airflow Variables ``sparkseg_home``
 (a checkout with dist/sparkseg.zip built by scripts/build_pyfiles.sh) and
 ``sparkseg_master`` (e.g. ``yarn``).
@@ -44,7 +48,7 @@ def build_dag():  # type: ignore[no-untyped-def]
         tags=["sparkseg"],
     ) as dag:
         previous = None
-        for stage in (*STAGES, "report"):
+        for stage in (*STAGES, "publish", "report"):
             task = BashOperator(
                 task_id=stage,
                 bash_command=spark_submit_command(stage, home=home, master=master),

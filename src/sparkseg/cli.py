@@ -2,7 +2,8 @@
 
     sparkseg generate --customers N [--seed S] [--months M]
     sparkseg ingest | identity | features | train | score | profile | tags | audiences
-    sparkseg run          # all stages in order, then the report
+    sparkseg run          # all stages in order, publish, then the report
+    sparkseg publish      # record the as-of as complete (after stages run one by one)
     sparkseg report
     common flags: --config conf/local.yaml --as-of YYYY-MM-DD --set key.path=value
 
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(name, parents=[common], help=f"run the {name} stage")
     run = sub.add_parser("run", parents=[common], help="run every stage in order, then the report")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    sub.add_parser(
+        "publish", parents=[common],
+        help="record the as-of as complete in ops/completions (every stage must have completed)",
+    )
     sub.add_parser("report", parents=[common], help="write the HTML report of one as-of date")
     vac = sub.add_parser("vacuum", parents=[common], help="remove data files no table version needs")
     vac.add_argument("--retention-hours", type=float, default=168.0)
@@ -106,6 +111,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
             "generate": lambda: _generate(spark, cfg, as_of),
             "run": lambda: _run_all(spark, cfg, as_of, report=not args.no_report),
             "report": lambda: _report(spark, cfg, as_of),
+            "publish": lambda: _publish(spark, cfg, as_of),
             "vacuum": lambda: _vacuum(spark, cfg, args.retention_hours, args.dry_run),
         }
         if args.command == "audiences" and args.dry_run:
@@ -135,6 +141,13 @@ def _run_all(spark: SparkSession, cfg: Config, as_of: dt.date, *, report: bool) 
     print(f"outputs under {cfg.warehouse}/silver, {cfg.warehouse}/gold, {cfg.warehouse}/ops")
     if report and cfg.report.enabled:
         _report(spark, cfg, as_of)
+
+
+def _publish(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    from sparkseg.completions import publish
+
+    done = publish(spark, cfg, as_of)
+    print(f"as-of {as_of} complete: pipeline run {done.run_id}")
 
 
 def _report(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:

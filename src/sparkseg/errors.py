@@ -54,6 +54,16 @@ class MissingTableError(SparksegError):
         self.uri = uri
 
 
+class IncompleteAsOfError(MissingTableError):
+    """An as-of has no pipeline completion record yet (or cannot be given one)."""
+
+    def __init__(self, as_of: object, detail: str) -> None:
+        SparksegError.__init__(self, f"as-of {as_of} is not complete ({detail})")
+        self.table = "ops/completions"
+        self.uri = ""
+        self.as_of = as_of
+
+
 class SchemaMismatchError(SparksegError):
     """A DataFrame or table does not have the columns and types its contract requires."""
 

@@ -1,5 +1,9 @@
 """Stage registry and runner: times each stage and appends its row to ``ops/runs``.
 
+A stage that succeeds also appends its ``ops/completions`` row, after all its outputs
+are committed; ``run_all`` ends by publishing the as-of's ``pipeline`` completion row
+(:mod:`sparkseg.completions`), which is what consumers wait for.
+
 Every stage is a module with ``run(spark, cfg, as_of) -> None`` (DESIGN.md). Modules
 are imported only when their stage runs, so the command line starts fast.
 """
@@ -14,6 +18,7 @@ from collections.abc import Callable
 
 from pyspark.sql import SparkSession
 
+from sparkseg import completions
 from sparkseg.config import Config
 from sparkseg.errors import SparksegError
 from sparkseg.lakehouse import Lakehouse, ledger
@@ -62,6 +67,8 @@ def run_stage(
             raise
     seconds = time.perf_counter() - t0
     _record(spark, cfg, led, "succeeded", started, seconds, led.message[:500])
+    # fn() returned, so every output of the stage is committed: now it counts as complete.
+    completions.record_stage(spark, cfg, led)
     rows = ", ".join(f"{t}={n}" for t, n in led.rows.items()) or "no output"
     log.info("%s %s: done in %.1fs (%s)", name, as_of, seconds, rows)
     return led
@@ -95,6 +102,9 @@ def _record(
 
 
 def run_all(spark: SparkSession, cfg: Config, as_of: dt.date) -> list[ledger.Ledger]:
-    return [run_stage(spark, cfg, name, as_of) for name in STAGES]
+    """Every stage in order, then the as-of's ``pipeline`` completion row."""
+    ledgers = [run_stage(spark, cfg, name, as_of) for name in STAGES]
+    completions.publish(spark, cfg, as_of, list(STAGES))
+    return ledgers
 
 

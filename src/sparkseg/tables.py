@@ -168,3 +168,15 @@ OPS_RUNS = TableSpec(
         ("row_counts", T.MapType(S, L)), ("message", S),
     ),
 )
+# One row per completed stage run, and one per completed pipeline run (stage
+# ``pipeline``), written only after every output of the run is committed. A consumer
+# waits for the ``pipeline`` row of an as-of and reads each table at the version it lists
+# (sparkseg.completions). Small and append-only like ops/runs, so not partitioned.
+OPS_COMPLETIONS = TableSpec(
+    "ops/completions",
+    schema(
+        ("as_of_date", D), ("stage", S), ("run_id", S), ("completed_at", TS),
+        ("config_hash", S), ("output_versions", T.MapType(S, L)),
+        ("exports", T.MapType(S, S)),
+    ),
+)

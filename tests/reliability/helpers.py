@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import math
 import os
 import re
@@ -36,6 +37,8 @@ REPO = Path(__file__).resolve().parents[2]
 LAYERS = ("raw", "silver", "gold", "ops")
 OUTPUT_LAYERS = ("silver", "gold", "ops")
 AUDIT_TABLE = "ops/runs"
+# Tables that gain a row per run by design (the audit log and the completion records).
+AUDIT_TABLES = (AUDIT_TABLE, "ops/completions")
 
 
 def keyed_hash(value: str, key: str | None = None) -> str:
@@ -149,15 +152,22 @@ def _plain(v: Any) -> Any:
 
 
 def export_rows(spark: SparkSession, root: Path) -> dict[str, Any]:
-    """Rows of every exported audience file (CSV lines or Parquet rows), order-free."""
+    """Rows of the current export set of every audience and as-of, as a consumer reads
+    them (newest set with a manifest, the files it names): CSV lines or Parquet rows."""
     out: dict[str, Any] = {}
     for folder in sorted(root.glob("exports/*/as_of_*")):
-        csv = sorted(folder.glob("*.csv"))
+        sets = sorted((p for p in folder.iterdir() if (p / "_manifest.json").is_file()),
+                      reverse=True)
         key = folder.relative_to(root).as_posix()
-        if csv:
-            out[key] = Counter(line for f in csv for line in f.read_text().splitlines()[1:])
+        if not sets:
+            out[key] = None
+            continue
+        manifest = json.loads((sets[0] / "_manifest.json").read_text(encoding="utf-8"))
+        files = [sets[0] / f["name"] for f in manifest["files"]]
+        if manifest["format"] == "csv":
+            out[key] = Counter(line for f in files for line in f.read_text().splitlines()[1:])
         else:
-            out[key] = rows_of(spark.read.parquet(str(folder)))
+            out[key] = rows_of(spark.read.parquet(*map(str, files)))
     return out
 
 

@@ -42,6 +42,7 @@ from tests.reliability.conftest import E2E
 from tests.reliability.data import AS_OF
 from tests.reliability.helpers import (
     AUDIT_TABLE,
+    AUDIT_TABLES,
     OUTPUT_LAYERS,
     Proc,
     delta_tables,
@@ -69,7 +70,7 @@ VOLATILE = {
 def _outputs(spark: SparkSession, root: Path) -> dict[str, Any]:
     return {
         t: rows_of(read_table(spark, root, t, PART), VOLATILE.get(t, ()))
-        for t in delta_tables(root, OUTPUT_LAYERS) if t != AUDIT_TABLE
+        for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES
     }
 
 
@@ -112,7 +113,7 @@ def _where(log: str) -> str:
 
 def _assert_no_partial_table(spark: SparkSession, root: Path, complete: dict[str, int]) -> None:
     for table in delta_tables(root, OUTPUT_LAYERS):
-        if table == AUDIT_TABLE:
+        if table in AUDIT_TABLES:
             continue
         n = read_table(spark, root, table, PART).count()
         assert n in (0, complete[table]), f"{table}: {n} rows, complete is {complete[table]}"

@@ -52,7 +52,7 @@ def test_every_other_file_is_free_of_planted_values(spark: SparkSession, e2e: E2
     assert {".html", ".json", ".csv", ".parquet"} <= kinds, kinds
     assert files_containing(e2e.root, e2e.needles) == []
     # Parquet exports are compressed: read them as rows.
-    for folder in {p.parent for p in e2e.root.glob("exports/*/*/*.parquet")}:
+    for folder in {p.parent for p in e2e.root.glob("exports/*/*/*/*.parquet")}:
         assert leaking_rows(spark.read.parquet(str(folder)), e2e.needles) == 0, folder
 
 

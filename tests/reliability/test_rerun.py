@@ -4,7 +4,8 @@ The second run starts from a copy of the finished e2e warehouse and runs every s
 again for the same date. Every output table must then hold exactly the rows it held
 after the first run (no duplicates, nothing lost, ``model_version`` included: train
 reuses the model it already trained for that as-of), the audience exports are the same
-files' rows, and only the audit table ``ops/runs`` grows (one row per stage).
+files' rows (the newest complete set of each), and only the audit tables ``ops/runs``
+and ``ops/completions`` grow (one row per stage; completions also one ``pipeline`` row).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.reliability import summary
 from tests.reliability.conftest import E2E
 from tests.reliability.data import AS_OF
 from tests.reliability.helpers import (
-    AUDIT_TABLE,
+    AUDIT_TABLES,
     OUTPUT_LAYERS,
     delta_tables,
     export_rows,
@@ -41,7 +42,7 @@ VOLATILE = {"ops/quarantine": ("run_id", "quarantined_at")}
 def _outputs(spark: SparkSession, root: Path) -> dict[str, object]:
     return {
         t: rows_of(read_table(spark, root, t), VOLATILE.get(t, ()))
-        for t in delta_tables(root, OUTPUT_LAYERS) if t != AUDIT_TABLE
+        for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES
     }
 
 

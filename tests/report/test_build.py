@@ -53,6 +53,14 @@ def test_every_section_has_its_charts_and_none_is_unavailable(sample_report: Sam
     assert len(re.findall(r'<figure class="chart"', page)) == len(CHART_IDS)
 
 
+def test_sample_gold_without_a_pipeline_row_is_rendered_but_marked_incomplete(
+    sample_report: SampleReport,
+) -> None:
+    # The sample writes gold and ops tables directly, never through `sparkseg run`.
+    assert "<strong>Incomplete as-of</strong>: no pipeline completion record" in sample_report.html
+    assert "Complete as-of" not in sample_report.html
+
+
 def test_chinese_segment_names_are_text_in_the_page_and_in_the_charts(
     sample_report: SampleReport,
 ) -> None:
@@ -103,6 +111,9 @@ def test_report_of_an_empty_warehouse_renders_with_every_section_unavailable(
                  "Evaluation", "Stage runs", "Row counts", "Quarantine"):
         assert f"{what}: not available (" in page
     assert "gold/segments does not exist yet" in page
+    # No stage ran, so nothing published the as-of: the header says so.
+    assert ('<div class="incomplete" role="alert"><strong>Incomplete as-of</strong>: '
+            "no pipeline completion record in ops/completions.") in page
     assert page.rstrip().endswith("</html>")
     # A rerun of the date rewrites the same file.
     assert Path(write_report(spark_clean, cfg, AS_OF)) == path

@@ -2,7 +2,8 @@
 
 Reads ``gold/customer_tags_wide`` and ``gold/segments`` of one as-of date, evaluates every
 audience of ``audiences.definitions`` in one pass, writes ``gold/audience_members``,
-exports the target group of each audience that asks for it, and (when
+exports the target group of each audience that asks for it (a new file set per run
+with its manifest written last: :mod:`sparkseg.audiences.exports`), and (when
 ``audiences.evaluation.enabled``) evaluates the latest earlier audience whose campaign
 window has closed (:func:`sparkseg.audiences.evaluation.evaluate_due`).
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
-from sparkseg.audiences.definitions import Audience, AudiencePlan, load_plan
+from sparkseg.audiences.definitions import AudiencePlan, load_plan
 from sparkseg.audiences.evaluation import evaluate_due
+from sparkseg.audiences.exports import write_export_set
 from sparkseg.audiences.membership import (
     audience_members,
     group_sizes,
@@ -25,7 +27,7 @@ from sparkseg.audiences.membership import (
 )
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.config import Config
-from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse import Lakehouse, ledger
 from sparkseg.tags.sandbox import no_sql_on_files
 from sparkseg.tags.stage import read_partition, read_segments
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
@@ -38,31 +40,6 @@ def audience_frame(lake: Lakehouse, plan: AudiencePlan, as_of: dt.date) -> DataF
     wide = read_partition(lake, CUSTOMER_TAGS_WIDE.name, as_of, "run `sparkseg tags` first")
     tags = wide.select("one_id", "tags").transform(with_tag_columns_from_wide, rules=plan.rules)
     return tags.join(read_segments(lake, as_of), "one_id", "left")
-
-
-def export_path(lake: Lakehouse, audience: Audience, as_of: dt.date) -> str:
-    """``<warehouse>/exports/<audience>/as_of_YYYYMMDD``."""
-    return lake.path("exports", audience.name, f"as_of_{as_of:%Y%m%d}")
-
-
-def export_audience(
-    members: DataFrame, audience: Audience, path: str, *, files: int = 1
-) -> None:
-    """Write the target group (``one_id, audience, as_of_date``) as CSV or Parquet.
-
-    Only the target group is exported: the control group must not be contacted, and
-    it stays in gold/audience_members for post-evaluation. Reruns replace the folder.
-    """
-    rows = (
-        members.where((F.col("audience") == audience.name) & (F.col("group") == "target"))
-        .select("one_id", "audience", "as_of_date")
-        .coalesce(files)
-    )
-    writer = rows.write.mode("overwrite")
-    if audience.export == "csv":
-        writer.option("header", True).csv(path)
-    else:
-        writer.parquet(path)
 
 
 def _sizes(members: DataFrame, plan: AudiencePlan) -> dict[str, dict[str, int]]:
@@ -118,11 +95,17 @@ def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     )
     # Exports and sizes come from the committed table, so they match it exactly.
     written = lake.read(AUDIENCE_MEMBERS, partitions=replace)
+    led = ledger.current()
+    run_id = led.run_id if led is not None else uuid.uuid4().hex[:16]
     for audience in plan.audiences:
         if audience.export is not None:
-            path = export_path(lake, audience, as_of)
-            export_audience(written, audience, path, files=cfg.audiences.export_files)
-            log.info("exported audience %s (%s) to %s", audience.name, audience.export, path)
+            # A new set folder per run, its manifest published last (audiences/exports.py).
+            done = write_export_set(lake, written, audience, as_of, run_id=run_id,
+                                    files=cfg.audiences.export_files)
+            if led is not None:
+                led.record_export(audience.name, done.folder[len(lake.root) + 1:])
+            log.info("exported audience %s (%s, %s rows) to %s", audience.name,
+                     audience.export, done.manifest["rows"], done.folder)
     for line in _format_sizes(_sizes(written, plan)):
         log.info("audiences %s: %s", as_of, line)
     if cfg.audiences.evaluation.enabled:

@@ -23,6 +23,8 @@ class Ledger:
     inputs: dict[str, int] = field(default_factory=dict)
     outputs: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    # Published export sets: audience -> set folder relative to the warehouse root.
+    exports: dict[str, str] = field(default_factory=dict)
     # A note for the ``message`` column of a successful run (failures record the error).
     message: str = ""
 
@@ -33,6 +35,9 @@ class Ledger:
     def record_write(self, table: str, version: int, rows: int) -> None:
         self.outputs[table] = version
         self.rows[table] = self.rows.get(table, 0) + rows
+
+    def record_export(self, audience: str, folder: str) -> None:
+        self.exports[audience] = folder
 
 
 _current: contextvars.ContextVar[Ledger | None] = contextvars.ContextVar("ledger", default=None)

@@ -3,6 +3,13 @@
 The report reads only gold and ops tables and the model's metadata (see
 :mod:`sparkseg.report.data`); it never recomputes a segment. A table that does not exist
 yet turns its section into "not available", so the report of a partial run still renders.
+
+Completeness (``ops/completions``): an as-of with a ``pipeline`` completion row is read
+at the table versions that row lists, and the header says which pipeline run it shows;
+an as-of without one is read at the latest versions and the page carries an "Incomplete
+as-of" banner (and the log a warning). It renders rather than refusing so that an
+operator can look at what a failed or half-run date holds; marketing systems follow
+the completion record, not the report.
 """
 
 from __future__ import annotations

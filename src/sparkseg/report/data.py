@@ -24,12 +24,13 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sparkseg.completions import pipeline_completion
 from sparkseg.config import Config
 from sparkseg.errors import SparksegError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.pipeline import STAGES
-from sparkseg.tables import OPS_QUARANTINE, OPS_RUNS
+from sparkseg.tables import OPS_COMPLETIONS, OPS_QUARANTINE, OPS_RUNS
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,18 @@ class QuarantineCount:
 
 
 @dataclass(frozen=True)
+class Completeness:
+    """Whether the as-of is complete (ops/completions) and at which versions tables were read."""
+
+    complete: bool
+    detail: str  # the pipeline run and time, or why the as-of is not complete
+    versions: Mapping[str, int]  # tables read at a recorded version (empty: all latest)
+
+
+INCOMPLETE_UNKNOWN = Completeness(False, "no pipeline completion record was looked up", {})
+
+
+@dataclass(frozen=True)
 class ReportData:
     as_of: dt.date
     warehouse: str
@@ -181,17 +194,20 @@ class ReportData:
     evaluation: list[Evaluation] | Missing
     runs: list[StageRun] | Missing
     quarantine: list[QuarantineCount] | Missing
+    completeness: Completeness = INCOMPLETE_UNKNOWN
 
 
 # --- reading ---------------------------------------------------------------------------
 
 
-def _open(lake: Lakehouse, table: str, needed: Sequence[str]) -> DataFrame | Missing:
-    """The table, or why it cannot be used (absent, unreadable, lacking columns)."""
+def _open(lake: Lakehouse, table: str, needed: Sequence[str],
+          versions: Mapping[str, int] | None = None) -> DataFrame | Missing:
+    """The table (at its version in ``versions``, else latest), or why it cannot be used
+    (absent, unreadable, lacking columns)."""
     if not lake.exists(table):
         return Missing(f"{table} does not exist yet")
     try:
-        df = lake.read(table)
+        df = lake.read(table, version=(versions or {}).get(table))
     except SparksegError as err:
         return Missing(f"{table} could not be read: {err}")
     lacking = [c for c in needed if c not in df.columns]
@@ -551,12 +567,42 @@ def model_of(
 # --- all together ----------------------------------------------------------------------
 
 
+def completeness_of(lake: Lakehouse, as_of: dt.date) -> Completeness:
+    """The as-of's newest ``pipeline`` completion (its table versions), or why none."""
+    try:
+        done = pipeline_completion(lake, as_of)
+    except SparksegError as err:
+        return Completeness(False, f"{OPS_COMPLETIONS.name} could not be read: {err}", {})
+    if done is None:
+        return Completeness(False, f"no pipeline completion record in {OPS_COMPLETIONS.name}",
+                            {})
+    # Spark hands timestamps back as naive local time; astimezone reads them as such.
+    when = done.completed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return Completeness(True, f"pipeline run {done.run_id} completed {when} UTC",
+                        dict(done.output_versions))
+
+
 def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData:
-    """Every part of the report for ``as_of``; parts that cannot be built are Missing."""
-    segments_df = _open(lake, SEGMENTS, ["one_id", "segment_id", "segment_name",
-                                         "segment_name_zh", "model_version", "as_of_date"])
-    profiles_df = _open(lake, PROFILES, ["segment_id", "model_version", "size", "share",
-                                         "name_en", "name_zh", "as_of_date"])
+    """Every part of the report for ``as_of``; parts that cannot be built are Missing.
+
+    When the as-of is complete, every table its pipeline row lists is read at the
+    version listed there (one consistent snapshot, even during a later rerun); tables it
+    does not list (ops/runs, and any table no stage of that run wrote) are read latest.
+    An incomplete as-of is read latest and says so (log warning, banner on the page).
+    """
+    done = completeness_of(lake, as_of)
+    if not done.complete:
+        log.warning("report %s: as-of %s is not complete (%s); reading the latest versions",
+                    as_of, as_of, done.detail)
+    v = done.versions
+
+    def read(table: str, needed: Sequence[str]) -> DataFrame | Missing:
+        return _open(lake, table, needed, v)
+
+    segments_df = read(SEGMENTS, ["one_id", "segment_id", "segment_name",
+                                   "segment_name_zh", "model_version", "as_of_date"])
+    profiles_df = read(PROFILES, ["segment_id", "model_version", "size", "share",
+                                   "name_en", "name_zh", "as_of_date"])
     segments = segments_of(segments_df, profiles_df, as_of)
     files = HadoopFs(lake.spark, lake.root)
     return ReportData(
@@ -564,28 +610,29 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
         warehouse=lake.root,
         segments=segments,
         feature_stats=feature_stats_of(
-            _open(lake, FEATURE_STATS,
+            read(FEATURE_STATS,
                   ["segment_id", "feature", "mean", "median", "lift_z", "as_of_date"]),
             as_of),
         segment_tags=segment_tags_of(
-            segments_df, _open(lake, CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
+            segments_df, read(CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
             as_of, segments),
         model=model_of(files, lake, cfg, segments),
         migration=migration_of(
-            _open(lake, MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
+            read(MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
                                     "customers", "as_of_date"]),
             as_of),
         tag_counts=tag_counts_of(
-            _open(lake, TAG_COUNTS,
+            read(TAG_COUNTS,
                   ["tag", "value", "customers", "prev_customers", "change", "as_of_date"]),
             as_of),
         audiences=audiences_of(
-            _open(lake, AUDIENCE_MEMBERS, ["audience", "one_id", "group", "as_of_date"]), as_of),
+            read(AUDIENCE_MEMBERS, ["audience", "one_id", "group", "as_of_date"]), as_of),
         evaluation=evaluation_of(
-            _open(lake, CAMPAIGN_EVALUATION,
+            read(CAMPAIGN_EVALUATION,
                   ["audience", "as_of_date", "window_start", "window_end", "metric", "target_n",
                    "target_rate", "control_n", "control_rate", "diff", "ci_low", "ci_high"]),
             as_of),
-        runs=runs_of(_open(lake, OPS_RUNS.name, OPS_RUNS.columns), as_of),
-        quarantine=quarantine_of(_open(lake, OPS_QUARANTINE.name, OPS_QUARANTINE.columns), as_of),
+        runs=runs_of(read(OPS_RUNS.name, OPS_RUNS.columns), as_of),
+        quarantine=quarantine_of(read(OPS_QUARANTINE.name, OPS_QUARANTINE.columns), as_of),
+        completeness=done,
     )

@@ -51,6 +51,8 @@ body { margin: 0; font-family: FONT_STACK; color: var(--fg); background: var(--b
 header { background: #1d2330; color: #fff; padding: 18px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header .meta { color: #c5cad6; font-size: 13px; }
+header .incomplete { margin-top: 10px; background: #fde8e8; color: #7a1010; padding: 8px 12px;
+  border-radius: 6px; font-size: 14px; }
 nav { position: sticky; top: 0; z-index: 1; background: #fff; border-bottom: 1px solid var(--line);
       padding: 8px 32px; }
 nav a { margin-right: 18px; color: var(--accent); text-decoration: none; font-weight: 600; }
@@ -470,6 +472,17 @@ def data_quality(data: ReportData) -> str:
     return "".join(parts)
 
 
+def completeness_banner(data: ReportData) -> str:
+    """Whether the page shows a complete as-of (ops/completions ``pipeline`` row)."""
+    c = data.completeness
+    if c.complete:
+        return (f'<div class="meta complete">Complete as-of: {esc(c.detail)}; tables read at '
+                "the versions it recorded.</div>")
+    return (f'<div class="incomplete" role="alert"><strong>Incomplete as-of</strong>: '
+            f"{esc(c.detail)}. Figures come from the latest table versions and may miss a "
+            "stage or mix two runs; do not hand this as-of to a marketing system.</div>")
+
+
 def render(data: ReportData, cfg: ReportConfig, *, generated_at: dt.datetime) -> str:
     """The whole page for ``data``."""
     bodies = {
@@ -499,7 +512,7 @@ def render(data: ReportData, cfg: ReportConfig, *, generated_at: dt.datetime) ->
         f"<header><h1>{esc(title)}</h1>"
         f'<div class="meta">as-of {esc(data.as_of)} · generated '
         f"{esc(generated_at.strftime('%Y-%m-%d %H:%M UTC'))} · warehouse "
-        f"<code>{esc(data.warehouse)}</code></div></header>"
+        f"<code>{esc(data.warehouse)}</code></div>{completeness_banner(data)}</header>"
         f"<nav>{nav}</nav><main>{sections}</main>"
         f"<script>{SELF_CHECK}</script>"
         "</body></html>\n"
