@@ -33,11 +33,16 @@ def spark_submit_command(stage: str, *, home: str, master: str, config: str = "c
 
 def build_dag():  # type: ignore[no-untyped-def]
     from airflow import DAG
-    from airflow.models import Variable
-    from airflow.operators.bash import BashOperator
 
-    home = Variable.get("sparkseg_home", default_var="/opt/sparkseg")
-    master = Variable.get("sparkseg_master", default_var="yarn")
+    try:  # Airflow 3: the standard provider; Airflow 2: the core module
+        from airflow.providers.standard.operators.bash import BashOperator
+    except ImportError:
+        from airflow.operators.bash import BashOperator
+
+    # Read at run time through templates: a Variable.get at parse time queries the
+    # metadata database every time the scheduler parses this file.
+    home = "{{ var.value.get('sparkseg_home', '/opt/sparkseg') }}"
+    master = "{{ var.value.get('sparkseg_master', 'yarn') }}"
     with DAG(
         dag_id="sparkseg_daily",
         schedule="@daily",
