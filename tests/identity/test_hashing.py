@@ -11,7 +11,12 @@ from pyspark.sql import functions as F
 
 from sparkseg.errors import ConfigError
 from sparkseg.identity.config import IdentityConfig
-from sparkseg.identity.hashing import hash_key, hmac_sha256_hex, with_hashed_identifiers
+from sparkseg.identity.hashing import (
+    hash_key,
+    hmac_sha256_hex,
+    with_hashed_identifiers,
+    with_key_pads,
+)
 
 VALUES = ["13800000000", "", "手机 +86-138", "x" * 300]
 KEYS = [b"k", b"s" * 64, "长密钥".encode() * 30]  # short, one block, longer than a block
@@ -19,16 +24,15 @@ KEYS = [b"k", b"s" * 64, "长密钥".encode() * 30]  # short, one block, longer 
 
 def test_hmac_matches_python_hmac_for_short_block_sized_and_long_keys(spark: SparkSession) -> None:
     df = spark.createDataFrame([(v,) for v in VALUES], "v string")
-    cols = [hmac_sha256_hex(F.col("v"), key).alias(f"h{i}") for i, key in enumerate(KEYS)]
-    got = {r["v"]: [r[f"h{i}"] for i in range(len(KEYS))] for r in df.select("v", *cols).collect()}
-    for v in VALUES:
-        want = [hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for key in KEYS]
-        assert got[v] == want
+    for key in KEYS:
+        hashed = with_key_pads(df, key).select("v", hmac_sha256_hex(F.col("v")).alias("h"))
+        got = {r["v"]: r["h"] for r in hashed.collect()}
+        assert got == {v: hmac.new(key, v.encode(), hashlib.sha256).hexdigest() for v in VALUES}
 
 
 def test_null_identifier_stays_null(spark: SparkSession) -> None:
     df = spark.createDataFrame([(None,)], "v string")
-    assert df.select(hmac_sha256_hex(F.col("v"), b"k")).first()[0] is None
+    assert with_key_pads(df, b"k").select(hmac_sha256_hex(F.col("v"))).first()[0] is None
 
 
 def test_only_values_of_plain_known_types_are_kept_as_they_came(spark: SparkSession) -> None:

@@ -58,6 +58,13 @@ def keyed(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
+# Channel identifiers: personal data like phones, so stored only as keyed hashes.
+DEVICE, OPENID, COOKIE = "dev-raw-1", "oX-raw-openid-1", "ck-raw-1"
+# HMAC-SHA256 under the tests' key "test-only-key-not-secret" (tests/conftest.py), computed
+# once with Python's hmac module and written down.
+DEVICE_HASH = "32913e7d7b9c1a40863a05fc6825f0902f62a1292494bf7215ebc37666784ba0"
+COOKIE_HASH = "e122ef664b5d121f06a0ca7fd510baf0a432bd39439b1a41e9cff91124178307"
+
 # One raw table per contract, each with clean rows and one row per reason.
 RAW: dict[str, list[tuple[Any, ...]]] = {
     RAW_CUSTOMERS.name: [
@@ -66,6 +73,8 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
         customer("c3"), customer("c3"),                    # exact copy -> duplicate_key
         customer(None),                                    # null_key
         customer("  "),                                    # null_key (blank)
+        customer("\u3000"),                               # null_key (full-width space)
+        customer("\u00a0\t"),                             # null_key (NBSP and tab)
         customer("c4", birth=AS_OF.replace(year=2099)),    # future_date:birth_date
         customer("c5", opened=AS_OF.replace(year=1899)),   # ancient_date:open_date
     ],
@@ -97,6 +106,9 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
         event("e5", channel="fax"),                        # unknown_code:channel
         event("e6", id_value=None),                        # null_value:id_value
         event("e7", id_type="phone_hash", id_value=PHONES[2], ts=FUTURE),  # future_timestamp
+        event("e8", id_type="device_id", id_value=DEVICE),
+        event("e9", id_type="wechat_openid", id_value=OPENID),
+        event("e10", id_type="web_cookie", id_value=COOKIE, event_type="dance"),  # unknown_code
     ],
     RAW_IDENTITY_LINKS.name: [
         link("customer_id", "c1", "phone_hash", PHONES[0]),
@@ -105,12 +117,13 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
         link("customer_id", "c2", "device_id", "d2", source="app"),  # another observation
         link("customer_id", "c2", "device_id", None),      # null_key
         link("phone_hash", PHONES[2], "imei", "x9"),        # unknown_code:id_type_b
+        link("web_cookie", COOKIE, "device_id", DEVICE),
     ],
 }
 
 EXPECTED_REASONS = {
     RAW_CUSTOMERS.name: ["ancient_date:open_date", "duplicate_key", "future_date:birth_date",
-                         "null_key", "null_key"],
+                         "null_key", "null_key", "null_key", "null_key"],
     RAW_TRANSACTIONS.name: ["ancient_timestamp", "duplicate_key", "future_timestamp",
                             "non_positive_amount", "null_value:customer_id",
                             "unknown_code:channel", "unknown_code:channel",
@@ -118,7 +131,8 @@ EXPECTED_REASONS = {
     RAW_BALANCES.name: ["duplicate_key", "null_key", "null_value:balance",
                         "unknown_code:product_type"],
     RAW_EVENTS.name: ["future_timestamp", "null_value:id_value", "unknown_code:channel",
-                      "unknown_code:event_type", "unknown_code:id_type"],
+                      "unknown_code:event_type", "unknown_code:event_type",
+                      "unknown_code:id_type"],
     RAW_IDENTITY_LINKS.name: ["duplicate_key", "null_key", "unknown_code:id_type_b"],
 }
 
@@ -213,14 +227,16 @@ def test_duplicate_key_keeps_the_smallest_row(ingested: Ingested) -> None:
     assert [str(r[4]) for r in t9] == ["10.00"]
     links = ingested.silver_first[RAW_IDENTITY_LINKS.name]
     # Two observations of c2-d2 from different sources are both kept; the exact copy is not.
-    assert sorted((r[1], r[3], r[4]) for r in links) == [
-        ("c1", keyed(PHONES[0]), "crm"), ("c2", "d2", "app"), ("c2", "d2", "crm"),
-    ]
+    assert sorted((r[1], r[3], r[4]) for r in links) == sorted([
+        ("c1", keyed(PHONES[0]), "crm"), ("c2", keyed("d2"), "app"), ("c2", keyed("d2"), "crm"),
+        (keyed(COOKIE), keyed(DEVICE), "crm"),
+    ])
 
 
 def test_phone_identifiers_are_stored_as_keyed_hashes(ingested: Ingested) -> None:
     events = {r[0]: r for r in ingested.silver_first[RAW_EVENTS.name]}
     assert events["e2"][3:5] == ("phone_hash", keyed(PHONES[0]))
+    # customer_id is the bank's own key: kept in clear (it is what ONE_IDs are made of).
     assert events["e1"][3:5] == ("customer_id", "c1")
     quarantined = {json.loads(j).get("event_id"): json.loads(j)
                    for t, _, j in ingested.quarantine_first if t == RAW_EVENTS.name}
@@ -235,8 +251,32 @@ def test_phone_identifiers_are_stored_as_keyed_hashes(ingested: Ingested) -> Non
 def test_no_raw_phone_number_reaches_silver_quarantine_or_log(ingested: Ingested) -> None:
     text = repr(ingested.silver_first) + repr(ingested.quarantine_first) + ingested.log_text
     assert ingested.log_text  # the stage did log
-    for phone in PHONES:
-        assert phone not in text
+    for value in (*PHONES, DEVICE, OPENID, COOKIE):
+        assert value not in text
+
+
+def test_a_device_id_in_silver_events_is_its_keyed_hash(ingested: Ingested) -> None:
+    assert os.environ["SPARKSEG_HASH_KEY"] == "test-only-key-not-secret"  # DEVICE_HASH's key
+    events = {r[0]: r for r in ingested.silver_first[RAW_EVENTS.name]}
+    assert events["e8"][3:5] == ("device_id", DEVICE_HASH)
+    assert events["e9"][3:5] == ("wechat_openid", keyed(OPENID))
+    links = ingested.silver_first[RAW_IDENTITY_LINKS.name]
+    # Both ends hashed with the same key: the link still meets the event's device.
+    assert ("web_cookie", COOKIE_HASH, "device_id", DEVICE_HASH) in [r[:4] for r in links]
+
+
+def test_a_quarantined_event_keeps_its_key_and_only_the_hash_of_its_cookie(
+    ingested: Ingested
+) -> None:
+    assert os.environ["SPARKSEG_HASH_KEY"] == "test-only-key-not-secret"  # COOKIE_HASH's key
+    (row_json,) = [j for t, r, j in ingested.quarantine_first
+                   if t == RAW_EVENTS.name and '"e10"' in j]
+    # The event id (to find it at the source) and every non-identifier column as they came.
+    assert row_json == (
+        '{"event_id":"e10","event_ts":"2026-05-10T09:30:00.000000Z","channel":"app",'
+        f'"id_type":"web_cookie","id_value":"{COOKIE_HASH}","event_type":"dance",'
+        '"campaign_id":null,"product_id":null}'
+    )
 
 
 def test_rerun_of_the_same_date_gives_the_same_rows(ingested: Ingested) -> None:

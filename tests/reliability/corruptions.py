@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sparkseg.identity.config import IdentityConfig
 from sparkseg.tables import (
     ID_TYPES,
     RAW_BALANCES,
@@ -166,7 +167,8 @@ def corrupt(
 
 _PERSONAL_PAIRS = {E: (("id_type", "id_value"),),
                    L: (("id_type_a", "id_value_a"), ("id_type_b", "id_value_b"))}
-_PLAIN_TYPES = {t for t in ID_TYPES if t != "phone_hash"}
+# Only the types ingest keeps in clear by default (customer_id): every channel id is hashed.
+_PLAIN_TYPES = {t for t in ID_TYPES if t not in IdentityConfig().pii_id_types}
 _SPECS: dict[str, TableSpec] = {s.name: s for s in RAW_TABLES}
 
 

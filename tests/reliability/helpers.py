@@ -289,6 +289,11 @@ def start_cli(args: Sequence[str], *, log: Path, cwd: Path, env: Mapping[str, st
               ) -> Proc:
     environ = {**os.environ, **(env or {})}
     environ.pop("PYSPARK_GATEWAY_PORT", None)
+    # The command runs in another folder: a relative PYTHONPATH (``PYTHONPATH=src``) would
+    # silently import the installed sparkseg instead of the code under test.
+    if environ.get("PYTHONPATH"):
+        environ["PYTHONPATH"] = os.pathsep.join(
+            os.path.abspath(p) for p in environ["PYTHONPATH"].split(os.pathsep) if p)
     out = log.open("wb")
     popen = subprocess.Popen(
         [sys.executable, "-m", "sparkseg.cli", *args], cwd=cwd, env=environ,

@@ -3,7 +3,8 @@
 The raw tables of the shared ``e2e`` run carry raw 11-digit phone numbers as
 ``phone_hash`` identifiers in events and identity links (as core-banking extracts do),
 phone numbers under unknown or missing identifier types in rows ingest quarantines, and
-extra ``id_number`` / ``mobile`` columns in raw/customers. After ``sparkseg run`` (all
+extra ``id_number`` / ``mobile`` columns in raw/customers; device ids, WeChat openids and
+web cookies in valid and quarantined events and links. After ``sparkseg run`` (all
 stages and the report) every Delta table outside raw/ (every column, as text), every
 other file under the warehouse (Delta logs, model metadata, exports, the HTML report)
 and the run's captured output are scanned for those values and for the hash key.
@@ -21,7 +22,7 @@ from sparkseg import pipeline
 from sparkseg.errors import ConfigError
 from sparkseg.tables import OPS_QUARANTINE
 from tests.conftest import make_config
-from tests.reliability.conftest import E2E
+from tests.reliability.conftest import E2E, E2E_CUSTOMERS, cookie, openid
 from tests.reliability.data import AS_OF
 from tests.reliability.helpers import (
     OUTPUT_LAYERS,
@@ -75,6 +76,31 @@ def test_phone_numbers_are_stored_only_as_keyed_hashes(spark: SparkSession, e2e:
     )
     for phone in e2e.data.phones[:3]:
         assert keyed_hash(phone, key) in quarantined
+
+
+def test_channel_identifiers_are_stored_only_as_keyed_hashes(spark: SparkSession, e2e: E2E
+                                                            ) -> None:
+    key = e2e.env["SPARKSEG_HASH_KEY"]
+    ids = read_table(spark, e2e.root, "silver/identity_map", {"as_of_date": AS_OF})
+    got: dict[str, dict[str, str]] = {}
+    for r in ids.where(F.col("id_type") != "customer_id").collect():
+        got.setdefault(r["id_type"], {})[r["id_value"]] = r["one_id"]
+    # Hashed on both sides of every link with one key: the graph stitches as before
+    # (device -> phone -> customer; cookie -> device; openid -> customer).
+    assert got["device_id"] == {keyed_hash(f"dev-{i + 1:06d}", key): f"C{i + 1:09d}"
+                                for i in range(E2E_CUSTOMERS)}
+    assert got["wechat_openid"] == {keyed_hash(openid(i), key): f"C{i + 1:09d}" for i in range(8)}
+    assert got["web_cookie"] == {keyed_hash(cookie(i), key): f"C{i + 1:09d}" for i in range(8)}
+    events = read_table(spark, e2e.root, "silver/events", {"as_of_date": AS_OF})
+    assert [tuple(r) for r in events.where(F.col("event_id") == "WX-E-0")
+            .select("id_type", "id_value").collect()] == [("wechat_openid", keyed_hash(openid(0), key))]
+    # Quarantined rows keep their event id (to find them at the source) and the hash only.
+    quarantine = {r["reason"]: r["row_json"] for r in read_table(spark, e2e.root, OPS_QUARANTINE.name)
+                  .where(F.col("row_json").contains('"PII-E-')).collect()
+                  if '"PII-E-3"' in r["row_json"] or '"PII-E-4"' in r["row_json"]}
+    assert set(quarantine) == {"unknown_code:event_type", "null_value:channel"}
+    assert keyed_hash(openid(0), key) in quarantine["unknown_code:event_type"]
+    assert keyed_hash("dev-000002", key) in quarantine["null_value:channel"]
 
 
 def test_missing_hash_key_is_exit_2_in_one_line_and_changes_nothing(

@@ -26,7 +26,10 @@ class IdentityConfig(Section):
     # Environment variable holding the key of the keyed hash for personal identifiers.
     hash_key_env: str = Field("SPARKSEG_HASH_KEY", min_length=1)
     # Identifier types whose values are personal data, stored only as keyed hashes.
-    pii_id_types: tuple[str, ...] = ("phone_hash",)
+    # Every channel identifier is pseudonymous personal data (it singles out a person's
+    # phone, device, WeChat account or browser); only customer_id, the bank's own key,
+    # stays in clear. Hashing is consistent (one key), so links and events still join.
+    pii_id_types: tuple[str, ...] = ("device_id", "wechat_openid", "web_cookie", "phone_hash")
 
     @field_validator("pii_id_types")
     @classmethod

@@ -1,16 +1,24 @@
 """Keyed hashing of personal identifiers (HMAC-SHA256) with Spark built-in functions.
 
-Raw phone numbers (and any other ``identity.pii_id_types``) never leave ``raw/``: ingest
-replaces them by ``HMAC-SHA256(key, value)`` before anything is written. A plain
-SHA-256 would be reversible by enumerating the ~10^10 possible phone numbers; the key
+Channel identifiers (phones, device ids, WeChat openids, web cookies: the default
+``identity.pii_id_types``) never leave ``raw/`` in clear: ingest replaces them by
+``HMAC-SHA256(key, value)`` before anything is written. A plain SHA-256 would be
+reversible by enumerating the ~10^10 possible phone numbers; the key
 (from an environment variable, never from the config file) makes that impossible for
 whoever reads the lake without the key.
 
 HMAC is ``H((K' xor opad) || H((K' xor ipad) || m))`` (RFC 2104) where ``K'`` is the key
 padded to the 64-byte SHA-256 block. The two padded keys are derived on the driver;
 Spark evaluates the two SHA-256 passes with ``sha2``/``unhex``/``concat`` on binary, so
-no Python UDF is involved. Note: the padded keys appear as literals in the query plan
-(Spark UI, ``explain``), so access to the Spark UI must be as restricted as the key.
+no Python UDF is involved.
+
+The padded keys are never literals of a query: a literal is printed by ``explain``, the
+Spark UI and the event log (``SparkListenerSQLExecutionStart`` holds the whole plan).
+Instead they are the one row of a tiny DataFrame built in the JVM through py4j (a
+``parallelize`` of one ``Row``: a ``Scan ExistingRDD`` whose rows no plan rendering
+prints, and no temp file as PySpark's own ``createDataFrame`` writes), broadcast and
+cross-joined to the rows to hash; the HMAC expression only names its columns. The
+optimizer cannot fold an RDD's rows into literals, so the plan stays a join.
 """
 
 from __future__ import annotations
@@ -19,8 +27,9 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from sparkseg.errors import ConfigError
 from sparkseg.identity.config import IdentityConfig
@@ -51,14 +60,47 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in padded), bytes(b ^ 0x5C for b in padded)
 
 
-def hmac_sha256_hex(value: Column, key: bytes) -> Column:
-    """HMAC-SHA256 of a string column's UTF-8 bytes, as 64 lowercase hex characters.
+# The columns that carry the padded keys next to the rows being hashed (dropped after).
+INNER_PAD, OUTER_PAD = "_hmac_inner_pad", "_hmac_outer_pad"
+_PADS_SCHEMA = T.StructType([
+    T.StructField(INNER_PAD, T.BinaryType(), False),
+    T.StructField(OUTER_PAD, T.BinaryType(), False),
+])
 
-    Null stays null. Equal to ``hmac.new(key, v.encode(), hashlib.sha256).hexdigest()``.
+
+def key_pads(spark: SparkSession, key: bytes) -> DataFrame:
+    """One row: ``_hmac_inner_pad, _hmac_outer_pad`` (64 bytes each) of ``key``.
+
+    Built in the JVM from one ``Row`` so that the bytes go through py4j's socket only:
+    PySpark's ``createDataFrame`` of a local list would pickle them into a temp file.
     """
     inner_pad, outer_pad = _pads(key)
-    inner = F.unhex(F.sha2(F.concat(F.unhex(F.lit(inner_pad.hex())), value.cast("binary")), 256))
-    return F.sha2(F.concat(F.unhex(F.lit(outer_pad.hex())), inner), 256)
+    sc = spark.sparkContext
+    jvm = sc._jvm
+    assert jvm is not None and sc._gateway is not None  # a classic (non-Connect) session
+    values = sc._gateway.new_array(jvm.java.lang.Object, 2)
+    values[0], values[1] = bytearray(inner_pad), bytearray(outer_pad)
+    rows = jvm.java.util.ArrayList()
+    rows.add(jvm.org.apache.spark.sql.RowFactory.create(values))
+    jschema = spark._jsparkSession.parseDataType(_PADS_SCHEMA.json())
+    jdf = spark._jsparkSession.createDataFrame(sc._jsc.parallelize(rows, 1), jschema)
+    return DataFrame(jdf, spark)
+
+
+def with_key_pads(df: DataFrame, key: bytes) -> DataFrame:
+    """``df`` plus the two pad columns of :func:`key_pads` (a broadcast one-row join)."""
+    # A one-row broadcast side: every task gets the 128 bytes once, no shuffle of df.
+    return df.crossJoin(F.broadcast(key_pads(df.sparkSession, key)))
+
+
+def hmac_sha256_hex(value: Column) -> Column:
+    """HMAC-SHA256 of a string column's UTF-8 bytes, as 64 lowercase hex characters.
+
+    Needs the pad columns of :func:`with_key_pads` on the same DataFrame. Null stays
+    null. Equal to ``hmac.new(key, v.encode(), hashlib.sha256).hexdigest()``.
+    """
+    inner = F.unhex(F.sha2(F.concat(F.col(INNER_PAD), value.cast("binary")), 256))
+    return F.sha2(F.concat(F.col(OUTER_PAD), inner), 256)
 
 
 def is_personal(id_type: Column, pii_id_types: Iterable[str]) -> Column:
@@ -86,9 +128,10 @@ def with_hashed_identifiers(
     """
     pii = tuple(pii_id_types)
     replaced = {
-        value_col: F.when(is_personal(F.col(type_col), pii), hmac_sha256_hex(F.col(value_col), key))
+        value_col: F.when(is_personal(F.col(type_col), pii), hmac_sha256_hex(F.col(value_col)))
         .otherwise(F.col(value_col))
         .alias(value_col)
         for type_col, value_col in pairs
     }
-    return df.select(*[replaced.get(c, F.col(c)) for c in df.columns])
+    padded = with_key_pads(df, key)
+    return padded.select(*[replaced.get(c, F.col(c)) for c in df.columns])

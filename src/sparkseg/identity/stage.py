@@ -34,8 +34,9 @@ from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS, SILVE
 
 log = logging.getLogger(__name__)
 
-# How many of the most-linked exploded identifiers the log line names (values are keyed
-# hashes for personal types; device ids and cookies are not personal data here).
+# How many of the most-linked exploded identifiers the log line names. It names them as
+# stored: keyed hashes for every identity.pii_id_types (all channel identifiers by
+# default), customer_id in clear (the bank's own key), never a raw personal value.
 _LOG_TOP = 5
 
 

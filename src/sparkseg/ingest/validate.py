@@ -129,8 +129,16 @@ RULES: dict[str, TableRules] = {
 _WHOLE_ROW_KEY = {RAW_IDENTITY_LINKS.name}
 
 
+# A key made only of whitespace is no key. trim() strips only U+0020, so Unicode spaces
+# are named here (Java regex): \s is ASCII [ \t\n\x0B\f\r]; \p{Z} every space
+# separator (NBSP U+00A0, full-width U+3000, U+2000-U+200A, U+2028/9, U+202F, U+205F);
+# \p{javaWhitespace} adds the ASCII separators U+001C-U+001F; U+180E, U+200B, U+2060
+# and U+FEFF (BOM) are invisible format characters that extracts leave in blank fields.
+BLANK_PATTERN = r"^[\s\p{Z}\p{javaWhitespace}\u180E\u200B\u2060\uFEFF]*$"
+
+
 def _blank(c: Column) -> Column:
-    return c.isNull() | (F.trim(c.cast("string")) == "")
+    return c.isNull() | c.cast("string").rlike(BLANK_PATTERN)
 
 
 def row_reason(rules: TableRules, *, now: dt.datetime, limits: IngestConfig) -> Column:
