@@ -17,7 +17,7 @@ from pyspark.sql import SparkSession
 from tests.reliability.conftest import E2E
 from tests.reliability.data import AS_OF
 from tests.reliability.helpers import (
-    AUDIT_TABLE,
+    AUDIT_TABLES,
     OUTPUT_LAYERS,
     delta_tables,
     export_rows,
@@ -30,7 +30,8 @@ from tests.reliability.helpers import (
 
 pytestmark = pytest.mark.slow
 
-# Per-run columns by design: which run quarantined a row, and when.
+# Per-run columns by design: which run quarantined a row, and when. The audit tables
+# (ops/runs, ops/completions) name runs, times and versions: compared below by content.
 VOLATILE = {"ops/quarantine": ("run_id", "quarantined_at")}
 
 
@@ -45,8 +46,8 @@ def test_pipeline_on_the_spark_engine_publishes_what_the_offline_engine_does(
         log=tmp_path / "spark.log", cwd=tmp_path, env=e2e.env,
     )
     assert code == 0, log[-3000:]
-    tables = [t for t in delta_tables(e2e.root, OUTPUT_LAYERS) if t != AUDIT_TABLE]
-    assert sorted(t for t in delta_tables(root, OUTPUT_LAYERS) if t != AUDIT_TABLE) == sorted(tables)
+    tables = [t for t in delta_tables(e2e.root, OUTPUT_LAYERS) if t not in AUDIT_TABLES]
+    assert sorted(t for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES) == sorted(tables)
     for table in tables:
         want = rows_of(read_table(spark, e2e.root, table), VOLATILE.get(table, ()))
         got = rows_of(read_table(spark, root, table), VOLATILE.get(table, ()))
