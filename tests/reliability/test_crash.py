@@ -24,9 +24,11 @@ there is exactly one complete model and every scored row names it.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ from tests.reliability.helpers import (
     rows_of,
     run_cli,
     start_cli,
+    table_versions,
     unreferenced_data_files,
     write_config,
 )
@@ -74,28 +77,51 @@ def _outputs(spark: SparkSession, root: Path) -> dict[str, Any]:
     }
 
 
-def _staged_but_uncommitted(root: Path) -> set[str]:
-    """Writes whose data files are complete in ``_staging`` (Spark's job committed)."""
-    return {str(p.parent) for p in root.glob("*/*/_staging/*/_SUCCESS")}
+def _staged_data_writes(root: Path) -> set[str]:
+    """Data-table writes whose files are complete in ``_staging`` (Spark's job committed).
+
+    ``_SUCCESS`` lies in ``<table>/_staging/<write id>/`` for appends and whole-table
+    writes, and one level deeper (``.../<write id>/<col>=<value>/``) for one-partition
+    replaces; the audit tables (appends of one row per stage) are not counted.
+    """
+    writes = {"/".join(p.relative_to(root).parts[:4])
+              for p in root.glob("*/*/_staging/*/**/_SUCCESS")}
+    return {w for w in writes if "/".join(w.split("/")[:2]) not in AUDIT_TABLES}
 
 
-def _stage_commits(root: Path) -> int:
-    return len(list((root / AUDIT_TABLE / "_delta_log").glob("*.json")))
+def _commits(root: Path, table: str) -> int:
+    return len(list((root / table / "_delta_log").glob("*.json")))
 
 
-def _kill_when(proc: Proc, fired: Callable[[], bool], timeout: float = 900) -> bool:
-    """Poll until ``fired()``, then SIGKILL; False if the run ended first."""
+def _stage_seconds(log: str) -> dict[str, float]:
+    """Each stage's duration in the uninterrupted run (its ``done in`` log line)."""
+    return {m[1]: float(m[2]) for m in re.finditer(r"INFO (\w+) \S+: done in ([0-9.]+)s", log)}
+
+
+def _report_seconds(log: str) -> float:
+    """From the last stage's ``done`` line to the report's line in the uninterrupted run
+    (whole seconds of the log clock: publish and the report)."""
+    def clock(pattern: str) -> int:
+        m = re.search(r"^(\d\d):(\d\d):(\d\d) .*" + pattern, log, re.M)
+        assert m, pattern
+        return int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3])
+    return float(clock(r"INFO report .*KiB$") - clock(r"INFO audiences \S+: done in "))
+
+
+def _kill_when(proc: Proc, fired: Callable[[], bool], what: str, timeout: float = 900) -> None:
+    """Poll until ``fired()``, then SIGKILL; a test failure if the run ended first."""
     deadline = time.monotonic() + timeout
     while proc.popen.poll() is None:
         if fired():
             proc.kill()
-            return True
+            return
         if time.monotonic() > deadline:
             proc.kill()
-            raise TimeoutError("kill point never reached")
+            raise TimeoutError(f"kill point {what!r} never reached in {timeout}s")
         proc.sample_cpu()
         time.sleep(0.02)
-    return False
+    pytest.fail(f"kill point {what!r} never fired: the run ended first (exit "
+                f"{proc.popen.returncode}), so it tests nothing; log tail:\n{proc.text()[-2000:]}")
 
 
 def _where(log: str) -> str:
@@ -111,12 +137,39 @@ def _where(log: str) -> str:
     return f"during {starts[-1]}"
 
 
-def _assert_no_partial_table(spark: SparkSession, root: Path, complete: dict[str, int]) -> None:
-    for table in delta_tables(root, OUTPUT_LAYERS):
-        if table in AUDIT_TABLES:
+@dataclass(frozen=True)
+class Before:
+    """What a reader saw before a killed run started: table versions, current export sets."""
+
+    versions: dict[str, int]
+    exports: dict[str, Any]
+
+
+def _before(spark: SparkSession, root: Path) -> Before:
+    return Before(table_versions(root), export_rows(spark, root))
+
+
+def _assert_previous_or_complete(
+    spark: SparkSession, root: Path, before: Before, reference: dict[str, Any],
+    reference_exports: dict[str, Any], what: str,
+) -> None:
+    """Every output table is at the version it had before the run, or its as-of partition
+    holds exactly the uninterrupted run's rows; every audience's current export set (the
+    newest with a manifest) is the previous one (or none) or the complete one."""
+    for table, version in table_versions(root).items():
+        if table.split("/")[0] not in OUTPUT_LAYERS or table in AUDIT_TABLES:
             continue
-        n = read_table(spark, root, table, PART).count()
-        assert n in (0, complete[table]), f"{table}: {n} rows, complete is {complete[table]}"
+        if before.versions.get(table) == version:
+            continue
+        got = rows_of(read_table(spark, root, table, PART), VOLATILE.get(table, ()))
+        assert got == reference[table], (
+            f"after the kill {what!r}: {table} is at v{version} (v{before.versions.get(table)} "
+            f"before the run), and its {AS_OF} partition holds {sum(got.values())} rows, not "
+            f"the {sum(reference[table].values())} of the uninterrupted run")
+    for key, rows in export_rows(spark, root).items():
+        assert rows in (before.exports.get(key), reference_exports[key]), (
+            f"after the kill {what!r}: the current export set of {key} is neither the "
+            "previous one nor complete")
 
 
 def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphans(
@@ -126,13 +179,19 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
     root = tmp_path / "lake"
     shutil.copytree(e2e.root / "raw", root / "raw")
     config = write_config(tmp_path / "crash.yaml", root)
-    args = ["run", "--config", str(config), "--as-of", AS_OF.isoformat()]
+    as_of = ["--config", str(config), "--as-of", AS_OF.isoformat()]
     reference = _outputs(spark, e2e.root)
-    complete = {t: sum(rows.values()) for t, rows in reference.items()}
+    reference_exports = export_rows(spark, e2e.root)
+    assert reference_exports and None not in reference_exports.values()
+    seconds = _stage_seconds(e2e.log)
+    assert set(seconds) == set(STAGES), seconds
 
-    n_write = rng.randrange(3, 12)   # ingest writes 7 tables, identity 2, features 1
-    j_stage = rng.randrange(2, 7)    # after identity .. after profile
+    # ingest writes 7 data tables (quarantine included), identity 2, features 1.
+    n_write = rng.randrange(1, 11)
     delay = rng.uniform(0.15, 0.5) * e2e.seconds
+    report = _report_seconds(e2e.log)
+    assert report >= 1, "the report took under a second: no room for a kill in it"
+    k_set = rng.randrange(1, len(reference_exports) + 1)
 
     # Each factory is called right after its run starts and returns the kill condition.
     def after_delay() -> Callable[[], bool]:
@@ -143,39 +202,110 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
         seen: set[str] = set()
 
         def fired() -> bool:
-            seen.update(_staged_but_uncommitted(root))
+            seen.update(_staged_data_writes(root))
             return len(seen) >= n_write
         return fired
 
-    def after_stage() -> Callable[[], bool]:
-        c0 = _stage_commits(root)
-        return lambda: _stage_commits(root) >= c0 + j_stage
+    def after_stage(stage: str) -> Callable[[], Callable[[], bool]]:
+        def factory() -> Callable[[], bool]:
+            c0 = _commits(root, AUDIT_TABLE)
+            j = list(STAGES).index(stage) + 1
+            return lambda: _commits(root, AUDIT_TABLE) >= c0 + j
+        return factory
 
-    plan = [
-        (f"{delay:.0f}s after start", after_delay),
-        (f"write #{n_write} staged, before its commit", nth_write_staged),
-        (f"after {list(STAGES)[j_stage - 1]} committed its ops/runs row, before the next stage",
-         after_stage),
+    def into_stage(proc_log: Path, stage: str) -> Callable[[], Callable[[], bool]]:
+        """``share`` of the stage's uninterrupted duration after its ``start`` line."""
+        wait = rng.uniform(0.1, 0.5) * seconds[stage]
+        line = f"{stage} {AS_OF}: start"
+
+        def factory() -> Callable[[], bool]:
+            seen: list[float] = []
+
+            def fired() -> bool:
+                if not seen and proc_log.exists() and line in proc_log.read_text(errors="replace"):
+                    seen.append(time.monotonic())
+                return bool(seen) and time.monotonic() - seen[0] >= wait
+            return fired
+        return factory
+
+    def kth_export_set_writing() -> Callable[[], bool]:
+        """A new export set folder without its manifest: Spark is writing its files."""
+        old = set(root.glob("exports/*/as_of_*/*"))
+        seen: set[Path] = set()
+
+        def fired() -> bool:
+            seen.update(p for p in root.glob("exports/*/as_of_*/*")
+                        if p not in old and not (p / "_manifest.json").exists())
+            return len(seen) >= k_set
+        return fired
+
+    def into_report() -> Callable[[], bool]:
+        """After ``sparkseg run`` published the as-of (the report comes next) + a delay."""
+        c0 = _commits(root, "ops/completions")
+        wait = rng.uniform(0.1, 0.5) * report
+        seen: list[float] = []
+
+        def fired() -> bool:
+            if not seen and _commits(root, "ops/completions") >= c0 + len(STAGES) + 1:
+                seen.append(time.monotonic())
+            return bool(seen) and time.monotonic() - seen[0] >= wait
+        return fired
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def log_of(i: int) -> Path:
+        return logs / f"kill{i}.log"
+
+    # (what, command, kill condition, the stage it must land in or None, resume commands)
+    plan: list[tuple[str, list[str], Callable[[], Callable[[], bool]], str | None,
+                     list[str]]] = [
+        (f"{delay:.0f}s after start", ["run"], after_delay, None, []),
+        (f"data write #{n_write} staged, before its commit", ["run"], nth_write_staged, None, []),
+        # Between features and train; from here on each kill lands in a later stage and
+        # only that stage is rerun before the next kill (an orchestrator retries the
+        # failed task: README, Reliability).
+        ("after features committed its ops/runs row, before train", ["run"],
+         after_stage("features"), None, []),
     ]
-    for i, (what, trigger) in enumerate(plan):
-        proc = start_cli(args, log=tmp_path / f"kill{i}.log", cwd=tmp_path, env=e2e.env)
-        killed = _kill_when(proc, trigger())
-        summary.add_cpu("sparkseg subprocesses", proc.cpu_seconds)
-        if not killed:  # the run finished first: nothing to recover from
-            summary.record_kill(f"{what}: missed, the run had finished")
-            continue
-        where = "" if what.startswith("after ") else f": {_where(proc.text())}"
-        summary.record_kill(f"{what}{where}, {proc.elapsed:.0f}s after start")
-        _assert_no_partial_table(spark, root, complete)
+    i0 = len(plan)
+    for stage in ("train", "score", "profile", "tags"):
+        i = len(plan)
+        plan.append((f"during {stage}", [stage], into_stage(log_of(i), stage), stage, [stage]))
+    plan.append((f"export set #{k_set} being written", ["audiences"], kth_export_set_writing,
+                 "audiences", ["audiences"]))
+    plan.append(("during the report", ["run"], into_report, None, []))
+    assert i0 == 3
 
-    code, log, _ = run_cli(args, log=tmp_path / "final.log", cwd=tmp_path, env=e2e.env)
+    for i, (what, command, trigger, stage, resume) in enumerate(plan):
+        before = _before(spark, root)
+        proc = start_cli([*command, *as_of], log=log_of(i), cwd=tmp_path, env=e2e.env)
+        _kill_when(proc, trigger(), what)
+        summary.add_cpu("sparkseg subprocesses", proc.cpu_seconds)
+        where = _where(proc.text())
+        if stage is not None:
+            assert where == f"during {stage}", f"kill {what!r} landed {where}"
+        if what == "during the report":  # published, report not written yet
+            assert where == "after audiences, before the next stage" and "KiB" not in (
+                proc.text()), f"kill {what!r} landed {where}"
+        summary.record_kill(f"{what}: {where}, {proc.elapsed:.0f}s after start")
+        _assert_previous_or_complete(spark, root, before, reference, reference_exports, what)
+        for name in resume:
+            code, log, _ = run_cli([name, *as_of], log=logs / f"resume{i}-{name}.log",
+                                   cwd=tmp_path, env=e2e.env)
+            assert code == 0, log[-3000:]
+
+    code, log, _ = run_cli(["run", *as_of], log=tmp_path / "final.log", cwd=tmp_path,
+                           env=e2e.env)
     assert code == 0, log[-3000:]
 
     got = _outputs(spark, root)
     assert sorted(got) == sorted(reference)
     for table in reference:
         assert got[table] == reference[table], table
-    assert export_rows(spark, root) == export_rows(spark, e2e.root)
+    assert export_rows(spark, root) == reference_exports
+    assert (root / "reports" / f"segments_{AS_OF.isoformat()}.html").read_text().rstrip(
+        ).endswith("</html>")
     _assert_model_version_is_latest(spark, root)
 
     tables = [f"{root}/{t}" for t in delta_tables(root, OUTPUT_LAYERS)]
@@ -191,7 +321,8 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
                         f"({n_orphans} unreferenced data files, {len(staged)} staged entries)")
     assert {t: unreferenced_data_files(t) for t in tables} == {t: [] for t in tables}
     assert list(root.glob("*/*/_staging/*/*")) == []
-    assert {t: sum(r.values()) for t, r in _outputs(spark, root).items()} == complete
+    assert {t: sum(r.values()) for t, r in _outputs(spark, root).items()} == {
+        t: sum(r.values()) for t, r in reference.items()}
 
 
 def _assert_model_version_is_latest(spark: SparkSession, root: Path) -> None:

@@ -6,6 +6,8 @@ after the first run (no duplicates, nothing lost, ``model_version`` included: tr
 reuses the model it already trained for that as-of), the audience exports are the same
 files' rows (the newest complete set of each), and only the audit tables ``ops/runs``
 and ``ops/completions`` grow (one row per stage; completions also one ``pipeline`` row).
+Replaced, not skipped: every other output table has a new Delta version whose commit
+names the second run (``sparkseg.run_id`` of that stage's ``ops/runs`` row).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from sparkseg.pipeline import STAGES
@@ -54,6 +57,8 @@ def test_second_run_of_the_same_as_of_leaves_every_output_as_after_one(
     config = write_config(tmp_path / "rerun.yaml", root)
     once = _outputs(spark, root)
     runs_before = len(runs_rows(spark, root))
+    outputs = [t for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES]
+    versions = {t: DeltaTable(f"{root}/{t}").version() for t in outputs}
 
     code, log, seconds = run_cli(
         ["run", "--config", str(config), "--as-of", AS_OF.isoformat()],
@@ -70,5 +75,20 @@ def test_second_run_of_the_same_as_of_leaves_every_output_as_after_one(
     assert "was already trained for" in log
     runs = runs_rows(spark, root)
     assert len(runs) == runs_before + len(STAGES)
+    # Replaced, not skipped: each table has a new commit made by the second run's stage.
+    second = {r["stage"]: r["run_id"] for r in runs[runs_before:]}
+    for table in outputs:
+        dtable = DeltaTable(f"{root}/{table}")
+        assert dtable.version() > versions[table], f"{table}: no new version on the second run"
+        commit = _commit_metadata(dtable)
+        assert commit.get("sparkseg.as_of") == AS_OF.isoformat(), (table, commit)
+        assert commit.get("sparkseg.run_id") == second[str(commit.get("sparkseg.stage"))], (
+            f"{table}: its latest commit is not the second run's", commit)
     assert {r["status"] for r in runs} == {"succeeded"}
     assert export_rows(spark, root) == export_rows(spark, e2e.root)
+
+
+def _commit_metadata(dtable: DeltaTable) -> dict[str, object]:
+    """The custom metadata of the table's latest commit (delta-rs lists it in commitInfo)."""
+    info = dtable.history(1)[0]
+    return {k: v for k, v in info.items() if k.startswith("sparkseg.")}
