@@ -16,7 +16,8 @@ from sparkseg.session import delta_settings
 REPO = Path(__file__).resolve().parents[1]
 
 # Keyed-hash key for tests; stages that hash personal identifiers require it.
-os.environ.setdefault("SPARKSEG_HASH_KEY", "test-only-key-not-secret")
+if not os.environ.get("SPARKSEG_HASH_KEY"):  # unset or exported empty
+    os.environ["SPARKSEG_HASH_KEY"] = "test-only-key-not-secret"
 
 
 @pytest.fixture(scope="session")
