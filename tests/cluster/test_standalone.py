@@ -145,7 +145,12 @@ def test_worker_killed_mid_stage_loses_and_doubles_nothing(
         "--conf", "spark.executor.memory=768m", "--conf", "spark.ui.enabled=true",
         "--conf", f"spark.ui.port={ui_port}",
         "--conf", "spark.sql.shuffle.partitions=8", "--conf", "spark.task.maxFailures=8",
-        "jobs/run_pipeline.py", *_args(warehouse, tmp_path / "chk"),
+        # The reference run's config (conf/cluster.yaml: Asia/Shanghai, its segment
+        # settings), on the offline engine: the engines publish the same rows.
+        "jobs/run_pipeline.py", "--config", "conf/cluster.yaml", "--as-of", AS_OF,
+        "--set", f"warehouse={warehouse}", "--set", "engine=offline",
+        "--set", f"spark.checkpoint_dir={tmp_path / 'chk'}", "--set", "spark.shuffle_partitions=8",
+        "--set", "segment.sample_max_rows=100000", *SMALL,
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(submit, stdout=out, stderr=subprocess.STDOUT, env=_env(),

@@ -273,7 +273,7 @@ def test_a_quarantined_event_keeps_its_key_and_only_the_hash_of_its_cookie(
                    if t == RAW_EVENTS.name and '"e10"' in j]
     # The event id (to find it at the source) and every non-identifier column as they came.
     assert row_json == (
-        '{"event_id":"e10","event_ts":"2026-05-10T09:30:00.000000Z","channel":"app",'
+        '{"event_id":"e10","event_ts":"2026-05-31T09:30:00.000000Z","channel":"app",'
         f'"id_type":"web_cookie","id_value":"{COOKIE_HASH}","event_type":"dance",'
         '"campaign_id":null,"product_id":null}'
     )
