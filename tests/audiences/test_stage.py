@@ -177,3 +177,21 @@ def test_a_reader_following_the_protocol_ignores_a_set_a_crash_left_without_mani
     # Vacuum removes the crashed set (no manifest) and keeps the published one.
     vacuum_warehouse(spark_clean, stage_cfg, retention_hours=0, dry_run=False)
     assert _set_folders(lake, "payroll_active") == [Path(published.folder).name]
+
+
+def test_vacuum_keeps_a_set_folder_a_writer_has_only_just_created(
+    spark_clean: SparkSession, stage_cfg: Config
+) -> None:
+    """A run killed between creating its set folder and writing a file into it leaves an
+    empty folder: it is as new as its own time says, not as old as its (absent) files."""
+    lake = Lakehouse(spark_clean, stage_cfg)
+    run(spark_clean, stage_cfg, AS_OF)
+    published = current_set(lake, "payroll_active", AS_OF)
+    assert published is not None
+    empty = Path(as_of_folder(lake, "payroll_active", AS_OF), "29991231T000000000000Z-empty")
+    empty.mkdir()
+    assert vacuum_warehouse(spark_clean, stage_cfg, retention_hours=1, dry_run=False) == []
+    assert empty.is_dir()
+    removed = vacuum_warehouse(spark_clean, stage_cfg, retention_hours=0, dry_run=False)
+    assert f"exports: exports/payroll_active/as_of_20260630/{empty.name}" in removed
+    assert _set_folders(lake, "payroll_active") == [Path(published.folder).name]

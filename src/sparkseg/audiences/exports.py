@@ -118,7 +118,8 @@ def current_set(lake: Lakehouse, audience: str, as_of: dt.date) -> ExportSet | N
 def stale_sets(fs: HadoopFs, exports_root: str, *, retention_hours: float,
                now_ms: int) -> list[str]:
     """Set folders no reader should be using: superseded or never completed, and older
-    than the retention (by the newest file in them). The current set is always kept."""
+    than the retention (by the newest file in them, or the folder's own time: a set a
+    writer has only just created is never taken). The current set is always kept."""
     cutoff = now_ms - int(retention_hours * 3600 * 1000)
     stale = []
     for audience in fs.child_dirs(exports_root):
@@ -129,7 +130,6 @@ def stale_sets(fs: HadoopFs, exports_root: str, *, retention_hours: float,
                 folder = f"{as_of_dir}/{name}"
                 if name in keep:
                     continue
-                newest = max((c.mtime_ms for c in fs.children(folder)), default=0)
-                if newest <= cutoff:
+                if fs.newest_mtime_ms(folder) <= cutoff:
                     stale.append(folder)
     return stale

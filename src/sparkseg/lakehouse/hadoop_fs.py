@@ -88,6 +88,21 @@ class HadoopFs:
             )
         return out
 
+    def newest_mtime_ms(self, folder: str) -> int:
+        """The newest modification time of ``folder`` itself and every file below it.
+
+        A folder's own time moves when an entry is added, so a folder a writer has just
+        created (no files yet, or only Spark's ``_temporary``) counts as new.
+        """
+        path = self._path(folder)
+        if not self._fs.exists(path):
+            return 0
+        newest = int(self._fs.getFileStatus(path).getModificationTime())
+        it = self._fs.listFiles(path, True)
+        while it.hasNext():
+            newest = max(newest, int(it.next().getModificationTime()))
+        return newest
+
     def read_text(self, path: str) -> str:
         stream = self._fs.open(self._path(path))
         try:
