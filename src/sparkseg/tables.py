@@ -140,6 +140,15 @@ EVENT_TYPES = ("login", "page_view", "product_view", "click", "like", "comment",
                "wechat_msg_sent", "wechat_msg_opened")
 
 
+# The event time of each raw event table (raw/customers is a dimension and has none).
+EVENT_TIME: dict[str, str] = {
+    RAW_TRANSACTIONS.name: "txn_ts",
+    RAW_BALANCES.name: "snapshot_date",
+    RAW_EVENTS.name: "event_ts",
+    RAW_IDENTITY_LINKS.name: "observed_ts",
+}
+
+
 def silver_of(raw: TableSpec) -> TableSpec:
     """The validated copy of a raw table: same columns plus ``as_of_date``, by date."""
     name = raw.name.split("/", 1)[1]

@@ -39,21 +39,8 @@ from pyspark.sql import functions as F
 from sparkseg.errors import DataQualityError
 from sparkseg.ingest.config import IngestConfig
 from sparkseg.ingest.validate import REASON
-from sparkseg.tables import (
-    RAW_BALANCES,
-    RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
-    RAW_TRANSACTIONS,
-)
+from sparkseg.tables import EVENT_TIME, RAW_CUSTOMERS
 
-# The event time of each raw table (raw/customers has none).
-EVENT_TIME: dict[str, str] = {
-    RAW_TRANSACTIONS.name: "txn_ts",
-    RAW_BALANCES.name: "snapshot_date",
-    RAW_EVENTS.name: "event_ts",
-    RAW_IDENTITY_LINKS.name: "observed_ts",
-}
 _DAYS_AGO = "_days_ago"
 _NEWEST = "_newest"
 

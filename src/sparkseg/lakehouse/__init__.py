@@ -8,6 +8,7 @@ and records every read and commit in the current run's ledger.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -18,9 +19,11 @@ from pyspark.sql import types as T
 from sparkseg.config import Config
 from sparkseg.errors import ConfigError
 from sparkseg.lakehouse import ledger
-from sparkseg.lakehouse.base import DeltaEngine, WriteMode, WriteResult
+from sparkseg.lakehouse.base import DeltaEngine, TableInfo, WriteMode, WriteResult
+from sparkseg.lakehouse.changes import AddedFile, Changes, added_files
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.lakehouse.names import check_name, join, table_uri
-from sparkseg.lakehouse.offline import OfflineEngine
+from sparkseg.lakehouse.offline import OfflineEngine, scan_files
 from sparkseg.lakehouse.spark_delta import SparkDeltaEngine, delta_spark_available
 from sparkseg.tables import TableSpec, check_columns
 
@@ -142,6 +145,50 @@ class Lakehouse:
 
     def history(self, table: TableSpec | str, limit: int = 20) -> list[dict[str, Any]]:
         return self.engine.history(self.uri(table), limit)
+
+    def commit_metadata(self, table: TableSpec | str, limit: int = 100
+                        ) -> list[tuple[int, dict[str, str]]]:
+        """``(version, sparkseg metadata)`` of the newest ``limit`` commits, newest first.
+
+        Both engines store a write's metadata with its commit (delta-rs as commitInfo
+        fields, delta-spark as the JSON of ``userMetadata``); this reads either.
+        """
+        if not self.exists(table):
+            return []
+        out = []
+        for entry in self.history(table, limit):
+            meta = {k: str(v) for k, v in entry.items() if k.startswith("sparkseg.")}
+            user = entry.get("userMetadata")
+            if isinstance(user, str) and user.startswith("{"):
+                meta.update({k: str(v) for k, v in json.loads(user).items()})
+            out.append((int(entry["version"]), meta))
+        return sorted(out, key=lambda vm: -vm[0])
+
+    def table_info(self, table: TableSpec | str) -> TableInfo:
+        name = self._name(table)
+        return self.engine.table_info(self.uri(name), name)
+
+    def changes(self, table: TableSpec | str, *, since: int, until: int,
+                info: TableInfo) -> Changes:
+        """The data files ``table`` gained in versions ``since + 1 .. until`` (see changes)."""
+        uri = self.uri(table)
+        return added_files(HadoopFs(self.spark, uri), uri, since=since, until=until,
+                           properties=info.properties)
+
+    def read_files(self, spec: TableSpec, files: list[AddedFile], *, version: int,
+                   info: TableInfo) -> DataFrame:
+        """Just these data files of ``spec``'s table, checked and selected like :meth:`read`.
+
+        ``version`` is the table version the files belong to (recorded as read).
+        """
+        schema = self.schema(spec)
+        check_columns(schema, spec.schema, spec.name, allow_extra=spec.layer == "raw")
+        df = scan_files(self.spark, self.uri(spec), schema, list(info.partition_columns),
+                        [f.path for f in files], [f.partition_values for f in files])
+        current = ledger.current()
+        if current is not None:
+            current.record_read(spec.name, version)
+        return df.select(*spec.columns)
 
 
 def _plain(value: Any) -> Any:

@@ -26,8 +26,19 @@ class WriteResult:
     files: int
 
 
+@dataclass(frozen=True)
+class TableInfo:
+    """What incremental reads need from a table's metadata."""
+
+    id: str
+    partition_columns: tuple[str, ...]
+    properties: dict[str, str]
+
+
 class DeltaEngine(Protocol):
     name: str
+
+    def table_info(self, uri: str, table: str) -> TableInfo: ...
 
     def exists(self, uri: str) -> bool: ...
 

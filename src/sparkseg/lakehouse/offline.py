@@ -38,7 +38,13 @@ from sparkseg.errors import (
     SchemaMismatchError,
     UnsupportedTableFeatureError,
 )
-from sparkseg.lakehouse.base import WriteMode, WriteResult, keep_to_partition, other_partition_in
+from sparkseg.lakehouse.base import (
+    TableInfo,
+    WriteMode,
+    WriteResult,
+    keep_to_partition,
+    other_partition_in,
+)
 from sparkseg.lakehouse.hadoop_fs import FileInfo, HadoopFs
 from sparkseg.tables import check_columns
 
@@ -89,6 +95,11 @@ class OfflineEngine:
 
     def schema(self, uri: str, table: str) -> T.StructType:
         return self._spark_schema(self._open(uri, table), table)
+
+    def table_info(self, uri: str, table: str) -> TableInfo:
+        meta = self._open(uri, table).metadata()
+        return TableInfo(str(meta.id), tuple(meta.partition_columns),
+                         dict(meta.configuration or {}))
 
     def _spark_schema(self, dtable: DeltaTable, table: str) -> T.StructType:
         self._check_features(dtable, table)
@@ -158,18 +169,13 @@ class OfflineEngine:
         for col in pcols:
             for i, v in enumerate(actions.column(f"partition.{col}").to_pylist()):
                 pvals[i][col] = _partition_value_str(v)
-        keep = [
-            i
-            for i in range(len(paths))
-            if all(pvals[i][c] == _partition_value_str(v) for c, v in (partitions or {}).items())
-        ]
+        wanted = {c: _wanted_values(v) for c, v in (partitions or {}).items()}
+        keep = [i for i in range(len(paths)) if all(pvals[i][c] in w for c, w in wanted.items())]
         df = self._scan(uri, schema, pcols, [paths[i] for i in keep], [pvals[i] for i in keep])
         return df, dtable.version()
 
     def _abs(self, uri: str, rel: str) -> str:
-        if "://" in rel or rel.startswith("/"):
-            return rel
-        return f"{uri.rstrip('/')}/{rel}"
+        return _abs(uri, rel)
 
     def _scan(
         self,
@@ -179,38 +185,7 @@ class OfflineEngine:
         paths: list[str],
         pvals: list[dict[str, str | None]],
     ) -> DataFrame:
-        if not paths:
-            return self.spark.createDataFrame([], schema)
-        data_schema = T.StructType([f for f in schema.fields if f.name not in pcols])
-        full = [self._abs(uri, p) for p in paths]
-        if not pcols:
-            return self.spark.read.schema(data_schema).parquet(*full).select(*schema.fieldNames())
-        # Files in Hive-style folders (what Spark, delta-rs and this engine write): Spark
-        # reads partition values from the folder names with the table's types.
-        if all(_hive_prefix(p, pcols) for p in paths):
-            ordered = T.StructType(
-                data_schema.fields + [schema[c] for c in pcols]
-            )
-            return (
-                self.spark.read.schema(ordered)
-                .option("basePath", uri)
-                .parquet(*full)
-                .select(*schema.fieldNames())
-            )
-        # Any other layout: read each partition's files and attach its values.
-        groups: dict[tuple[str | None, ...], list[str]] = {}
-        for path, vals in zip(full, pvals, strict=True):
-            groups.setdefault(tuple(vals[c] for c in pcols), []).append(path)
-        parts = []
-        for key, files in groups.items():
-            part = self.spark.read.schema(data_schema).parquet(*files)
-            for col, val in zip(pcols, key, strict=True):
-                part = part.withColumn(col, F.lit(val).cast(schema[col].dataType))
-            parts.append(part.select(*schema.fieldNames()))
-        out = parts[0]
-        for part in parts[1:]:
-            out = out.unionByName(part)
-        return out
+        return scan_files(self.spark, uri, schema, pcols, paths, pvals)
 
     # --- write -----------------------------------------------------------------------------
 
@@ -455,3 +430,59 @@ def _parse_hive(rel_path: str, pcols: tuple[str, ...]) -> dict[str, str | None]:
     if missing:
         raise RuntimeError(f"staged file {rel_path} lacks partition folder(s) {missing}")
     return values
+
+
+def _wanted_values(value: Any) -> set[str | None]:
+    """A partition filter's accepted values: one value, or any of a list/tuple/set."""
+    values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    return {_partition_value_str(v) for v in values}
+
+
+def scan_files(
+    spark: SparkSession,
+    uri: str,
+    schema: T.StructType,
+    pcols: list[str],
+    paths: list[str],
+    pvals: list[dict[str, str | None]],
+) -> DataFrame:
+    """Plain Parquet data files of a Delta table (no deletion vectors, no column mapping)
+    as one DataFrame of ``schema``; ``pvals`` are each file's partition values."""
+    if not paths:
+        return spark.createDataFrame([], schema)
+    data_schema = T.StructType([f for f in schema.fields if f.name not in pcols])
+    full = [_abs(uri, p) for p in paths]
+    if not pcols:
+        return spark.read.schema(data_schema).parquet(*full).select(*schema.fieldNames())
+    # Files in Hive-style folders (what Spark, delta-rs and this engine write): Spark
+    # reads partition values from the folder names with the table's types.
+    if all(_hive_prefix(p, pcols) for p in paths):
+        ordered = T.StructType(
+            data_schema.fields + [schema[c] for c in pcols]
+        )
+        return (
+            spark.read.schema(ordered)
+            .option("basePath", uri)
+            .parquet(*full)
+            .select(*schema.fieldNames())
+        )
+    # Any other layout: read each partition's files and attach its values.
+    groups: dict[tuple[str | None, ...], list[str]] = {}
+    for path, vals in zip(full, pvals, strict=True):
+        groups.setdefault(tuple(vals[c] for c in pcols), []).append(path)
+    parts = []
+    for key, files in groups.items():
+        part = spark.read.schema(data_schema).parquet(*files)
+        for col, val in zip(pcols, key, strict=True):
+            part = part.withColumn(col, F.lit(val).cast(schema[col].dataType))
+        parts.append(part.select(*schema.fieldNames()))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out
+
+
+def _abs(uri: str, rel: str) -> str:
+    if "://" in rel or rel.startswith("/"):
+        return rel
+    return f"{uri.rstrip('/')}/{rel}"

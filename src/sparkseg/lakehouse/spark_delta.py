@@ -16,7 +16,13 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sparkseg.errors import CommitConflictError, MissingTableError, SchemaMismatchError
-from sparkseg.lakehouse.base import WriteMode, WriteResult, keep_to_partition, other_partition_in
+from sparkseg.lakehouse.base import (
+    TableInfo,
+    WriteMode,
+    WriteResult,
+    keep_to_partition,
+    other_partition_in,
+)
 from sparkseg.tables import check_columns
 
 
@@ -64,6 +70,14 @@ class SparkDeltaEngine:
             raise MissingTableError(table, uri)
         return self.spark.read.format("delta").load(uri).schema
 
+    def table_info(self, uri: str, table: str) -> TableInfo:
+        if not self.exists(uri):
+            raise MissingTableError(table, uri)
+        row = self._table(uri).detail().select("id", "partitionColumns", "properties").first()
+        assert row is not None
+        return TableInfo(str(row["id"]), tuple(row["partitionColumns"] or ()),
+                         dict(row["properties"] or {}))
+
     def history(self, uri: str, limit: int) -> list[dict[str, Any]]:
         rows = self._table(uri).history(limit).collect()
         return [r.asDict(recursive=True) for r in rows]
@@ -93,7 +107,10 @@ class SparkDeltaEngine:
         pinned = version if version is not None else latest
         df = self.spark.read.format("delta").option("versionAsOf", pinned).load(uri)
         for col, value in (partitions or {}).items():
-            df = df.where(F.col(col) == F.lit(value))
+            if isinstance(value, (list, tuple, set, frozenset)):
+                df = df.where(F.col(col).isin(*sorted(value)))
+            else:
+                df = df.where(F.col(col) == F.lit(value))
         return df, pinned
 
     def write(
