@@ -159,6 +159,7 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
     assert [(r.status, r.as_of_date, r.row_counts["gold/segments"]) for r in runs] == [
         ("succeeded", D, 3)]
     assert runs[0].output_versions["silver/customer_features"] == 1
+    assert runs[0].input_versions["silver/customer_features"] == 0  # the version to go back to
 
     # Files stay until vacuum; then the dropped partitions' files are gone, nothing else.
     assert _parquet(root, "gold/segments")["as_of_date=2026-10-28"] == 1
@@ -169,3 +170,14 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
             assert set(_parquet(root, spec.name)) == {f"as_of_date={d}" for d in kept}
     assert {s.name: (lake.version(s), _parquet(root, s.name)) for s in UNTOUCHED} == untouched
     assert (root / "models" / "m" / "metadata.json").is_file()
+
+
+def test_keep_days_flag_overrides_the_config(tmp_path: Path) -> None:
+    from sparkseg.cli import _overrides, build_parser
+    from sparkseg.config import load_config
+
+    config = write_config(tmp_path / "c.yaml", tmp_path / "lake", retention={"keep_days": 30})
+    args = build_parser().parse_args(["retain", "--config", str(config), "--keep-days", "20"])
+    assert load_config(config, _overrides(args)).retention.keep_days == 20
+    args = build_parser().parse_args(["retain", "--config", str(config)])
+    assert load_config(config, _overrides(args)).retention.keep_days == 30

@@ -146,6 +146,12 @@ class Lakehouse:
         if not self.engine.exists(uri):
             return None
         current = ledger.current()
+        if current is not None:
+            # The version before the delete: ops/runs then lists where to time-travel back
+            # to (until vacuum), and a failure after it is recorded like one after a read.
+            before = self.engine.version(uri)
+            if before is not None:
+                current.record_read(name, before)
         result = self.engine.delete_partitions_before(
             uri, name, column=column, cutoff=cutoff,
             metadata={**_commit_metadata(name, current), "sparkseg.cutoff": cutoff.isoformat()},
