@@ -181,3 +181,29 @@ def test_keep_days_flag_overrides_the_config(tmp_path: Path) -> None:
     assert load_config(config, _overrides(args)).retention.keep_days == 20
     args = build_parser().parse_args(["retain", "--config", str(config)])
     assert load_config(config, _overrides(args)).retention.keep_days == 30
+
+
+@pytest.mark.parametrize("engine", ["offline", "spark"])
+def test_retain_stage_on_each_engine_records_its_run(
+    spark_clean: SparkSession, tmp_path: Path, engine: str
+) -> None:
+    from sparkseg.pipeline import run_stage
+    from sparkseg.retention.stage import run
+    from sparkseg.segment.tables import SEGMENTS
+
+    cfg = make_config(tmp_path / "lake", engine=engine, retention={"keep_days": 3},
+                      audiences={"evaluation": {"enabled": False}})
+    lake = Lakehouse(spark_clean, cfg)
+    for spec in (SEGMENTS, IDENTITY_MAP):
+        lake.write(_one_row_per_day(spark_clean, spec), spec, mode="append")
+    led = run_stage(spark_clean, cfg, "retain", D, fn=run)
+    # cutoff D-3: only D-4 (one row) goes, from gold/segments only.
+    assert (led.inputs, led.outputs, led.rows) == (
+        {"gold/segments": 0}, {"gold/segments": 1}, {"gold/segments": 1})
+    assert [r[0] for r in lake.read(SEGMENTS).select("as_of_date").distinct()
+            .orderBy("as_of_date").collect()] == [D - dt.timedelta(days=n) for n in (3, 2, 1, 0)]
+    assert lake.read(IDENTITY_MAP).count() == len(DAYS) and lake.version(IDENTITY_MAP) == 0
+    row = lake.read(OPS_RUNS).where(F.col("stage") == "retain").first()
+    assert row is not None and row.engine == engine and row.status == "succeeded"
+    assert row.message == ("dropped as_of_date < 2026-10-29: 1 partition(s), 1 rows in 1 "
+                           "table(s); files are removed by `sparkseg vacuum` after its retention")
