@@ -5,6 +5,8 @@
     sparkseg run          # all stages in order, publish, then the report
     sparkseg publish      # record the as-of as complete (after stages run one by one)
     sparkseg report
+    sparkseg retain [--keep-days N]   # drop as-of partitions older than the retention
+    sparkseg vacuum [--retention-hours H] [--dry-run]
     common flags: --config conf/local.yaml --as-of YYYY-MM-DD --set key.path=value
 
 Failures print one line on stderr (``sparkseg: error: ...``) and exit with the code of
@@ -64,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="record the as-of as complete in ops/completions (every stage must have completed)",
     )
     sub.add_parser("report", parents=[common], help="write the HTML report of one as-of date")
+    ret = sub.add_parser(
+        "retain", parents=[common],
+        help="drop gold and silver/customer_features partitions older than the retention",
+    )
+    ret.add_argument("--keep-days", type=int, metavar="N",
+                     help="keep as_of_date >= as-of - N (overrides retention.keep_days)")
     vac = sub.add_parser("vacuum", parents=[common], help="remove data files no table version needs")
     vac.add_argument("--retention-hours", type=float, default=168.0)
     vac.add_argument("--dry-run", action="store_true")
@@ -90,6 +98,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
             value = getattr(args, key)
             if value is not None:
                 extra.append(f"generate.{key}={value}")
+    if args.command == "retain" and args.keep_days is not None:
+        extra.append(f"retention.keep_days={args.keep_days}")
     return extra
 
 
@@ -105,6 +115,14 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
     from sparkseg.session import build_session
 
     as_of = _as_of(args, cfg)
+    if args.command == "retain":
+        from sparkseg.retention.stage import cutoff_of
+
+        if cfg.retention.keep_days is None:
+            print("retain: retention.keep_days is not set and no --keep-days given: "
+                  "nothing dropped")
+            return
+        cutoff_of(cfg, as_of)  # an unsafe retention stops here, before Spark starts
     spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     try:
         handlers: dict[str, Callable[[], object]] = {
@@ -112,6 +130,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
             "run": lambda: _run_all(spark, cfg, as_of, report=not args.no_report),
             "report": lambda: _report(spark, cfg, as_of),
             "publish": lambda: _publish(spark, cfg, as_of),
+            "retain": lambda: _retain(spark, cfg, as_of),
             "vacuum": lambda: _vacuum(spark, cfg, args.retention_hours, args.dry_run),
         }
         if args.command == "audiences" and args.dry_run:
@@ -155,6 +174,17 @@ def _report(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     path = write_report(spark, cfg, as_of)
     print(path)
+
+
+def _retain(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    from sparkseg import pipeline
+    from sparkseg.retention.stage import Retained, cutoff_of, retain, summary
+
+    cutoff = cutoff_of(cfg, as_of)
+    results: list[Retained] = []
+    pipeline.run_stage(spark, cfg, "retain", as_of,
+                       fn=lambda s, c, d: results.extend(retain(s, c, d)))
+    print(summary(results, cutoff))
 
 
 def _vacuum(spark: SparkSession, cfg: Config, retention_hours: float, dry_run: bool) -> None:

@@ -26,6 +26,7 @@ from sparkseg.generate.config import GenerateConfig
 from sparkseg.identity.config import IdentityConfig
 from sparkseg.ingest.config import IngestConfig
 from sparkseg.report.config import ReportConfig
+from sparkseg.retention.config import RetentionConfig
 from sparkseg.segment.config import SegmentConfig
 from sparkseg.tags.config import TagsConfig
 
@@ -66,6 +67,7 @@ class Config(Section):
     tags: TagsConfig = TagsConfig()
     audiences: AudiencesConfig = AudiencesConfig()
     report: ReportConfig = ReportConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     _source: str = PrivateAttr(default="<defaults>")
     _config_dir: Path = PrivateAttr(default_factory=Path.cwd)

@@ -19,7 +19,7 @@ from pyspark.sql import types as T
 from sparkseg.config import Config
 from sparkseg.errors import ConfigError
 from sparkseg.lakehouse import ledger
-from sparkseg.lakehouse.base import DeltaEngine, TableInfo, WriteMode, WriteResult
+from sparkseg.lakehouse.base import DeleteResult, DeltaEngine, TableInfo, WriteMode, WriteResult
 from sparkseg.lakehouse.changes import AddedFile, Changes, added_files
 from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.lakehouse.names import check_name, join, table_uri
@@ -27,7 +27,7 @@ from sparkseg.lakehouse.offline import OfflineEngine, scan_files
 from sparkseg.lakehouse.spark_delta import SparkDeltaEngine, delta_spark_available
 from sparkseg.tables import TableSpec, check_columns
 
-__all__ = ["Lakehouse", "WriteMode", "WriteResult", "make_engine"]
+__all__ = ["DeleteResult", "Lakehouse", "WriteMode", "WriteResult", "make_engine"]
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +118,8 @@ class Lakehouse:
         if mode == "overwrite_partitions" and not replace:
             raise ValueError("overwrite_partitions needs replace={partition column: value}")
         df = spec.conform(df)
-        meta = {"sparkseg.table": spec.name}
         current = ledger.current()
-        if current is not None:
-            meta.update(
-                {
-                    "sparkseg.stage": current.stage,
-                    "sparkseg.run_id": current.run_id,
-                    "sparkseg.as_of": current.as_of.isoformat() if current.as_of else "",
-                }
-            )
-        meta.update(metadata or {})
+        meta = {**_commit_metadata(spec.name, current), **(metadata or {})}
         result = self.engine.write(
             df,
             self.uri(spec),
@@ -141,6 +132,38 @@ class Lakehouse:
         if current is not None:
             current.record_write(spec.name, result.version, result.rows)
         log.info("wrote %s v%d: %d rows in %d files", spec.name, result.version, result.rows, result.files)
+        return result
+
+    def delete_partitions_before(
+        self, table: TableSpec | str, column: str, cutoff: dt.date
+    ) -> DeleteResult | None:
+        """Drop the whole partitions with ``column < cutoff`` in one commit.
+
+        ``column`` must be a date partition column: only remove actions are committed,
+        no data file is rewritten, and the files stay on disk (readable at older
+        versions) until ``sparkseg vacuum`` removes them after its retention. None when
+        the table does not exist; a result with ``version=None`` when nothing matched.
+        """
+        name = self._name(table)
+        uri = self.uri(name)
+        if not self.engine.exists(uri):
+            return None
+        current = ledger.current()
+        if current is not None:
+            # The version before the delete: ops/runs then lists where to time-travel back
+            # to (until vacuum), and a failure after it is recorded like one after a read.
+            before = self.engine.version(uri)
+            if before is not None:
+                current.record_read(name, before)
+        result = self.engine.delete_partitions_before(
+            uri, name, column=column, cutoff=cutoff,
+            metadata={**_commit_metadata(name, current), "sparkseg.cutoff": cutoff.isoformat()},
+        )
+        if current is not None and result.version is not None:
+            current.record_write(name, result.version, result.rows)
+        log.debug("%s: dropped %d partition(s) with %s < %s (%d rows, %d files)%s", name,
+                 len(result.partitions), column, cutoff, result.rows, result.files,
+                 f" in v{result.version}" if result.version is not None else "")
         return result
 
     def history(self, table: TableSpec | str, limit: int = 20) -> list[dict[str, Any]]:
@@ -189,6 +212,20 @@ class Lakehouse:
         if current is not None:
             current.record_read(spec.name, version)
         return df.select(*spec.columns)
+
+
+def _commit_metadata(table: str, current: ledger.Ledger | None) -> dict[str, str]:
+    """What every commit records: the table and, inside a stage, the stage's run."""
+    meta = {"sparkseg.table": table}
+    if current is not None:
+        meta.update(
+            {
+                "sparkseg.stage": current.stage,
+                "sparkseg.run_id": current.run_id,
+                "sparkseg.as_of": current.as_of.isoformat() if current.as_of else "",
+            }
+        )
+    return meta
 
 
 def _plain(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 import re
 from collections.abc import Mapping
@@ -12,6 +13,8 @@ from typing import Any, Literal, Protocol
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
+from sparkseg.errors import SchemaMismatchError
 
 # append: add rows. overwrite: replace the whole table.
 # overwrite_partitions: replace only the partitions named by ``replace`` (e.g. one as_of_date).
@@ -33,6 +36,18 @@ class TableInfo:
     id: str
     partition_columns: tuple[str, ...]
     properties: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    """What a delete of whole partitions dropped; ``version`` is None when nothing
+    matched (then nothing is committed)."""
+
+    table: str
+    version: int | None
+    partitions: tuple[str, ...]  # the partition values dropped, oldest first
+    rows: int
+    files: int
 
 
 class DeltaEngine(Protocol):
@@ -69,6 +84,22 @@ class DeltaEngine(Protocol):
         metadata: Mapping[str, str],
     ) -> WriteResult: ...
 
+    def delete_partitions_before(
+        self,
+        uri: str,
+        table: str,
+        *,
+        column: str,
+        cutoff: dt.date,
+        metadata: Mapping[str, str],
+    ) -> DeleteResult:
+        """Drop the partitions with ``column < cutoff`` in one commit (no file rewritten).
+
+        ``column`` must be a date partition column of the table. The commit carries
+        ``metadata`` and a ``sparkseg.write_id`` like a write's.
+        """
+        ...
+
     def history(self, uri: str, limit: int) -> list[dict[str, Any]]: ...
 
     def vacuum(self, uri: str, *, retention_hours: float, dry_run: bool) -> list[str]:
@@ -100,3 +131,22 @@ def other_partition_in(err: BaseException) -> str | None:
     """The partition values :func:`keep_to_partition` found, if ``err`` is its failure."""
     hit = re.search(re.escape(_OTHER_PARTITION) + r"([^;]*);", str(err))
     return hit.group(1) if hit else None
+
+
+_PLAIN_COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_partition_column(
+    table: str, column: str, partition_by: tuple[str, ...], schema: T.StructType
+) -> None:
+    """Raise :class:`SchemaMismatchError` unless ``column`` is a date partition column.
+
+    A delete on anything else would rewrite data files (and a quoted name would have to
+    be escaped differently in each engine's SQL dialect).
+    """
+    if not _PLAIN_COLUMN.fullmatch(column) or column not in partition_by:
+        raise SchemaMismatchError(table, missing=[f"partition column {column}"])
+    kind = schema[column].dataType if column in schema.fieldNames() else None
+    if not isinstance(kind, T.DateType):
+        got = kind.simpleString() if kind is not None else "none"
+        raise SchemaMismatchError(table, retyped=[f"{column} ({got}, expected date)"])

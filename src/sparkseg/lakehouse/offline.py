@@ -39,9 +39,11 @@ from sparkseg.errors import (
     UnsupportedTableFeatureError,
 )
 from sparkseg.lakehouse.base import (
+    DeleteResult,
     TableInfo,
     WriteMode,
     WriteResult,
+    check_partition_column,
     keep_to_partition,
     other_partition_in,
 )
@@ -377,6 +379,106 @@ class OfflineEngine:
                             f"version {version}, committed by another writer, also wrote {where}",
                         )
 
+    # --- delete ----------------------------------------------------------------------------
+
+    def delete_partitions_before(
+        self,
+        uri: str,
+        table: str,
+        *,
+        column: str,
+        cutoff: dt.date,
+        metadata: Mapping[str, str],
+    ) -> DeleteResult:
+        """delta-rs ``DELETE WHERE column < cutoff``: remove actions only, no rewrite.
+
+        The predicate names the partition column alone, so delta-rs drops whole files
+        (checked: a commit that added a file is reported as a bug). Committed like a
+        replace (:meth:`_commit`): no automatic retry; when another writer committed
+        first, its commits are checked here and a commit that added or removed files in a
+        partition being dropped, or changed schema or protocol, is a conflict. Anything
+        else (today's partition written meanwhile) is retried on the new snapshot.
+        """
+        write_id = uuid.uuid4().hex
+        custom = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
+        for _attempt in range(_MAX_COMMIT_ATTEMPTS):
+            dtable = self._open(uri, table)
+            check_partition_column(table, column, tuple(dtable.metadata().partition_columns),
+                                   self._spark_schema(dtable, table))
+            read_version = dtable.version()
+            plan = self._old_partitions(uri, dtable, column, cutoff)
+            if not plan:
+                return DeleteResult(table, None, (), 0, 0)
+            try:
+                metrics = dtable.delete(
+                    f"{column} < '{cutoff.isoformat()}'::date",
+                    commit_properties=CommitProperties(
+                        custom_metadata=custom, max_commit_retries=0
+                    ),
+                )
+            except CommitFailedError:
+                latest = DeltaTable(uri, storage_options=self.storage_options).version()
+                self._check_delete_winners(uri, table, range(read_version + 1, latest + 1),
+                                           column, cutoff)
+                continue
+            if metrics.get("num_added_files"):
+                raise RuntimeError(f"{table}: partition delete rewrote files: {metrics}")
+            return DeleteResult(
+                table,
+                self._version_of_write(uri, write_id),
+                tuple(sorted(plan)),
+                sum(rows for _files, rows in plan.values()),
+                sum(files for files, _rows in plan.values()),
+            )
+        raise CommitConflictError(table, f"gave up after {_MAX_COMMIT_ATTEMPTS} attempts")
+
+    def _old_partitions(
+        self, uri: str, dtable: DeltaTable, column: str, cutoff: dt.date
+    ) -> dict[str, tuple[int, int]]:
+        """``{partition value: (files, rows)}`` of the partitions before ``cutoff``, from
+        the log's add actions (one row per file: the driver never sees data rows)."""
+        actions = pa.table(dtable.get_add_actions(flatten=True))
+        values = actions.column(f"partition.{column}").to_pylist()
+        records = actions.column("num_records").to_pylist()
+        paths = actions.column("path").to_pylist()
+        plan: dict[str, tuple[int, int]] = {}
+        fs: HadoopFs | None = None
+        for value, rows, path in zip(values, records, paths, strict=True):
+            if value is None or _as_date(value) >= cutoff:  # null < cutoff is not true
+                continue
+            if rows is None:  # a file committed without statistics: read its footer
+                fs = fs or HadoopFs(self.spark, uri)
+                rows = fs.parquet_rows(self._abs(uri, urllib.parse.unquote(path)))
+            key = _as_date(value).isoformat()
+            files, total = plan.get(key, (0, 0))
+            plan[key] = (files + 1, total + int(rows))
+        return plan
+
+    def _check_delete_winners(
+        self, uri: str, table: str, versions: range, column: str, cutoff: dt.date
+    ) -> None:
+        """Raise :class:`CommitConflictError` if a commit in ``versions`` touched a
+        partition before ``cutoff`` or changed the table's schema or protocol."""
+        fs = HadoopFs(self.spark, uri)
+        for version in versions:
+            text = fs.read_text(f"{uri.rstrip('/')}/_delta_log/{version:020d}.json")
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                action = json.loads(line)
+                if "metaData" in action or "protocol" in action:
+                    raise CommitConflictError(
+                        table, f"version {version} changed the table's schema or protocol"
+                    )
+                for kind in ("add", "remove"):
+                    value = ((action.get(kind) or {}).get("partitionValues") or {}).get(column)
+                    if value is not None and _as_date(value) < cutoff:
+                        raise CommitConflictError(
+                            table,
+                            f"version {version}, committed by another writer, also wrote "
+                            f"{column}={value}, a partition being dropped",
+                        )
+
     @staticmethod
     def _row_counts(fs: HadoopFs, staging: str, staged: list[FileInfo]) -> dict[str, int]:
         """numRecords per staged file, from the Parquet footers: one small read per file.
@@ -392,6 +494,15 @@ class OfflineEngine:
             if entry.get("sparkseg.write_id") == write_id:
                 return int(entry["version"])
         return dtable.version()
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date partition value as delta-rs (a date) or the log (ISO text) gives it."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
 def _hive_prefix(rel_path: str, pcols: list[str]) -> bool:

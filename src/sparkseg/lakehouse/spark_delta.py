@@ -6,6 +6,7 @@ io.delta:delta-spark_2.13:<version>``) and the session has Delta's SQL extension
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping
@@ -17,9 +18,11 @@ from pyspark.sql import types as T
 
 from sparkseg.errors import CommitConflictError, MissingTableError, SchemaMismatchError
 from sparkseg.lakehouse.base import (
+    DeleteResult,
     TableInfo,
     WriteMode,
     WriteResult,
+    check_partition_column,
     keep_to_partition,
     other_partition_in,
 )
@@ -37,6 +40,11 @@ def delta_spark_available(spark: SparkSession) -> bool:
         return False
     extensions = spark.conf.get("spark.sql.extensions", "") or ""
     return "DeltaSparkSessionExtension" in extensions
+
+
+# delta-spark's DeltaTable.delete takes no options: commit metadata comes from this
+# session setting, set for the one call.
+_USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 
 
 def _sql_literal(value: Any) -> str:
@@ -178,8 +186,77 @@ class SparkDeltaEngine:
             ) from None
         return self._result_of_write(uri, table, write_id)
 
+    def delete_partitions_before(
+        self,
+        uri: str,
+        table: str,
+        *,
+        column: str,
+        cutoff: dt.date,
+        metadata: Mapping[str, str],
+    ) -> DeleteResult:
+        """delta-spark ``DELETE WHERE column < cutoff`` on a partition column.
+
+        A predicate on partition columns only is a metadata-only delete in Delta: whole
+        files are removed, none is rewritten. Delta's own conflict detection applies (a
+        concurrent commit adding files to a partition being dropped fails this one).
+        """
+        from delta import exceptions as delta_errors
+        from delta.exceptions import captured as _captured  # noqa: F401
+
+        conflicts = tuple(getattr(delta_errors, name) for name in delta_errors.__all__)
+        latest = self.version(uri)
+        if latest is None:
+            raise MissingTableError(table, uri)
+        pinned = self.spark.read.format("delta").option("versionAsOf", latest).load(uri)
+        have = tuple(self._table(uri).detail().first()["partitionColumns"])
+        check_partition_column(table, column, have, pinned.schema)
+        old = F.col(column) < F.lit(cutoff)
+        # One row per dropped date; counting needs only the Parquet footers.
+        plan = {
+            r[0].isoformat(): int(r[1])
+            for r in pinned.where(old).groupBy(column).count().collect()
+        }
+        if not plan:
+            return DeleteResult(table, None, (), 0, 0)
+        write_id = uuid.uuid4().hex
+        meta = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
+        before = self.spark.conf.get(_USER_METADATA, None)
+        self.spark.conf.set(_USER_METADATA, json.dumps(meta, sort_keys=True))
+        try:
+            self._table(uri).delete(old)
+        except conflicts as err:
+            detail = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
+            raise CommitConflictError(table, detail[:300]) from None
+        finally:
+            if before is None:
+                self.spark.conf.unset(_USER_METADATA)
+            else:
+                self.spark.conf.set(_USER_METADATA, before)
+        version, metrics = self._commit_of(uri, table, write_id)
+        if int(metrics.get("numAddedFiles", 0) or 0):
+            raise RuntimeError(f"{table}: partition delete rewrote files: {metrics}")
+        rows = metrics.get("numDeletedRows")
+        return DeleteResult(
+            table,
+            version,
+            tuple(sorted(plan)),
+            int(rows) if rows is not None else sum(plan.values()),
+            int(metrics.get("numRemovedFiles", 0) or 0),
+        )
+
     def _result_of_write(self, uri: str, table: str, write_id: str) -> WriteResult:
-        """The commit carrying ``write_id`` (others may have committed after it)."""
+        version, metrics = self._commit_of(uri, table, write_id)
+        return WriteResult(
+            table,
+            version,
+            int(metrics.get("numOutputRows", 0) or 0),
+            int(metrics.get("numFiles", 0) or 0),
+        )
+
+    def _commit_of(self, uri: str, table: str, write_id: str) -> tuple[int, dict[str, str]]:
+        """Version and metrics of the commit carrying ``write_id`` (others may have
+        committed after it)."""
         history = self._table(uri)
         found = None
         for limit in (20, None):  # the last commits first; the whole history if that fails
@@ -193,10 +270,4 @@ class SparkDeltaEngine:
                 break
         if found is None:
             raise RuntimeError(f"{table}: committed write {write_id} is not in its history")
-        metrics = found["operationMetrics"] or {}
-        return WriteResult(
-            table,
-            int(found["version"]),
-            int(metrics.get("numOutputRows", 0) or 0),
-            int(metrics.get("numFiles", 0) or 0),
-        )
+        return int(found["version"]), dict(found["operationMetrics"] or {})

@@ -1,0 +1,1 @@
+"""``sparkseg retain``: drop as-of partitions older than the retention (see stage.py)."""
