@@ -390,7 +390,7 @@ class AppendedTable:
     mode: str
 
 
-def _day_plan(spark: SparkSession, lake: Lakehouse, gen: GenerateConfig,
+def day_plan(spark: SparkSession, lake: Lakehouse, gen: GenerateConfig,
               day: dt.date) -> list[tuple[TableSpec, WriteMode, Callable[[], DataFrame]]]:
     """(table, mode, lazy rows) to commit for ``day``, in write order (events last)."""
     history = Period.of(gen)
@@ -464,7 +464,7 @@ def append_days(spark: SparkSession, cfg: Config, days: int) -> list[AppendedTab
         day = start + dt.timedelta(days=n)
         meta = {META_SEED: str(gen.seed), META_DAY: day.isoformat(),
                 META_END: gen.end_date.isoformat(), META_CUSTOMERS: str(gen.customers)}
-        for spec, mode, build in _day_plan(spark, lake, gen, day):
+        for spec, mode, build in day_plan(spark, lake, gen, day):
             if spec.name not in through:
                 through[spec.name] = (covered_through(lake, spec, gen) if lake.exists(spec)
                                       else EPOCH)
