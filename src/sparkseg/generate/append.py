@@ -77,6 +77,8 @@ META_SEED = "sparkseg.generate.seed"
 META_DAY = "sparkseg.generate.day"
 META_END = "sparkseg.generate.end_date"
 META_CUSTOMERS = "sparkseg.generate.customers"
+# New customers' numbers follow from the day and this knob: it must not change in between.
+META_NEW_PER_DAY = "sparkseg.generate.new_customers_per_day"
 # Late duplicates copy rows of 1..LATE_MAX_LAG days before the appended day.
 LATE_MAX_LAG = 3
 # Written last on every appended day: its newest commit says which day is complete.
@@ -365,7 +367,8 @@ def covered_through(lake: Lakehouse, spec: TableSpec, gen: GenerateConfig) -> dt
     history = lake.history(spec, 1)
     meta = commit_metadata(history[0]) if history else {}
     recorded = {META_SEED: str(gen.seed), META_END: gen.end_date.isoformat(),
-                META_CUSTOMERS: str(gen.customers)}
+                META_CUSTOMERS: str(gen.customers),
+                META_NEW_PER_DAY: str(gen.new_customers_per_day)}
     for k, want in recorded.items():
         if k in meta and meta[k] != want:
             raise ConfigError(
@@ -442,13 +445,18 @@ def day_plan(spark: SparkSession, lake: Lakehouse, gen: GenerateConfig,
     plan.append((RAW_IDENTITY_LINKS, "append", links))
     plan.append((RAW_EVENTS, "append", activity(RAW_EVENTS)))
 
-    def sized(build: Callable[[], DataFrame]) -> Callable[[], DataFrame]:
+    # A rewrite holds the whole customers table, not a day: sized like a plain generate's.
+    whole = partitions_for(gen.customers, BYTES_PER_ROW[RAW_CUSTOMERS.name], gen.target_file_mb,
+                           cores)
+
+    def sized(build: Callable[[], DataFrame], n: int) -> Callable[[], DataFrame]:
         def files() -> DataFrame:
             df = build()
-            return df.repartition(parts) if spread > 1 else df.coalesce(parts)
+            return df.repartition(n) if spread > 1 or n > 1 else df.coalesce(n)
         return files
 
-    return [(spec, mode, sized(build)) for spec, mode, build in plan]
+    return [(spec, mode, sized(build, whole if mode == "overwrite" else parts))
+            for spec, mode, build in plan]
 
 
 def append_days(spark: SparkSession, cfg: Config, days: int) -> list[AppendedTable]:
@@ -463,7 +471,8 @@ def append_days(spark: SparkSession, cfg: Config, days: int) -> list[AppendedTab
     for n in range(days):
         day = start + dt.timedelta(days=n)
         meta = {META_SEED: str(gen.seed), META_DAY: day.isoformat(),
-                META_END: gen.end_date.isoformat(), META_CUSTOMERS: str(gen.customers)}
+                META_END: gen.end_date.isoformat(), META_CUSTOMERS: str(gen.customers),
+                META_NEW_PER_DAY: str(gen.new_customers_per_day)}
         for spec, mode, build in day_plan(spark, lake, gen, day):
             if spec.name not in through:
                 through[spec.name] = (covered_through(lake, spec, gen) if lake.exists(spec)
