@@ -1,6 +1,7 @@
 """The ``sparkseg`` command line: the orchestrator contract of DESIGN.md.
 
     sparkseg generate --customers N [--seed S] [--months M]
+    sparkseg generate --append-days N [--seed S]   # daily increments after the raw data
     sparkseg ingest | identity | features | train | score | profile | tags | audiences
     sparkseg run          # all stages in order, publish, then the report
     sparkseg publish      # record the as-of as complete (after stages run one by one)
@@ -23,7 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sparkseg.config import Config, load_config
-from sparkseg.errors import SparksegError
+from sparkseg.errors import ConfigError, SparksegError
 from sparkseg.pipeline import STAGES
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--customers", type=int)
     gen.add_argument("--seed", type=int)
     gen.add_argument("--months", type=int)
+    gen.add_argument(
+        "--append-days", type=int, metavar="N",
+        help="append N days after the last day the existing raw tables cover (one Delta "
+             "commit per table and day) instead of rewriting them",
+    )
     for name in STAGES:
         sub.add_parser(name, parents=[common], help=f"run the {name} stage")
     run = sub.add_parser("run", parents=[common], help="run every stage in order, then the report")
@@ -94,6 +100,8 @@ def _setup_logging(verbose: bool) -> None:
 def _overrides(args: argparse.Namespace) -> list[str]:
     extra = list(args.overrides)
     if args.command == "generate":
+        if args.append_days is not None and args.append_days < 1:  # before Spark starts
+            raise ConfigError(f"--append-days must be at least 1, got {args.append_days}")
         for key in ("customers", "seed", "months"):
             value = getattr(args, key)
             if value is not None:
@@ -126,7 +134,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
     spark = build_session(cfg.spark, delta=cfg.engine == "spark")
     try:
         handlers: dict[str, Callable[[], object]] = {
-            "generate": lambda: _generate(spark, cfg, as_of),
+            "generate": lambda: _generate(spark, cfg, as_of, args.append_days),
             "run": lambda: _run_all(spark, cfg, as_of, report=not args.no_report),
             "report": lambda: _report(spark, cfg, as_of),
             "publish": lambda: _publish(spark, cfg, as_of),
@@ -145,12 +153,19 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
         spark.stop()
 
 
-def _generate(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+def _generate(spark: SparkSession, cfg: Config, as_of: dt.date, append_days: int | None) -> None:
     from sparkseg import pipeline
     from sparkseg.generate.stage import run as generate_run
 
-    pipeline.run_stage(spark, cfg, "generate", as_of, fn=generate_run)
-    print(f"raw tables written under {cfg.warehouse}/raw")
+    if append_days is None:
+        pipeline.run_stage(spark, cfg, "generate", as_of, fn=generate_run)
+        print(f"raw tables written under {cfg.warehouse}/raw")
+        return
+    from sparkseg.generate.append import run_append
+
+    pipeline.run_stage(spark, cfg, "generate", as_of,
+                       fn=lambda s, c, a: run_append(s, c, a, append_days))
+    print(f"{append_days} day(s) appended to the raw tables under {cfg.warehouse}/raw")
 
 
 def _run_all(spark: SparkSession, cfg: Config, as_of: dt.date, *, report: bool) -> None:

@@ -33,13 +33,15 @@ def _u_customer(seed: int, k: int) -> Column:
     return uniform(seed, _SALT + k, F.col("cust_num"), F.col("product_idx"))
 
 
-def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period) -> DataFrame:
+def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period,
+                   first_month: int = 0) -> DataFrame:
     """Clean raw/balances rows of the customers in ``base`` (see :func:`customer_base`).
 
     Needs ``cust_num, p_idx, open_day, aum, has_<product>``.
     Asset products (deposit, wealth, fund, insurance) split the customer's AUM; liabilities
     (credit card, loan, mortgage) are outstanding amounts. Month-end snapshots start at
-    the first month end after the account opened.
+    the first month end after the account opened. ``first_month`` skips the month ends
+    before ``period.month_ends[first_month]`` (an appended month end builds only itself).
     """
     seed = gen.seed
     n_months = len(period.month_ends)
@@ -52,7 +54,7 @@ def build_balances(base: DataFrame, *, gen: GenerateConfig, period: Period) -> D
     needed = base.select("cust_num", "p_idx", "open_day", "aum", *HOLDING_FLAGS.values())
     rows = (
         needed.withColumn("product_idx", F.explode(F.filter(held, lambda x: x.isNotNull())))
-        .withColumn("m", F.explode(F.sequence(F.lit(0), F.lit(n_months - 1))))
+        .withColumn("m", F.explode(F.sequence(F.lit(first_month), F.lit(n_months - 1))))
         .withColumn("snapshot_day", lookup(F.col("m"), list(period.month_ends)))
         .filter(F.col("snapshot_day") >= F.col("open_day"))
     )

@@ -80,3 +80,23 @@ class GenerateConfig(Section):
     anonymous_share: float = Field(0.1, ge=0.0, le=10.0)
     # Target size of one output Parquet file.
     target_file_mb: int = Field(128, ge=1)
+
+    # --- ``sparkseg generate --append-days N`` (daily increments after ``end_date``) -----------
+    # Customers who open an account on each appended day (new customer_id rows, persona
+    # new_customer, with their own transactions, events and identity links that day). Their
+    # numbers follow from the day (customers + day_index * new_customers_per_day + j), so
+    # keep this value constant for a warehouse, like the seed.
+    new_customers_per_day: int = Field(5, ge=0, le=100_000)
+    # Share of existing customers one of whose rows of the 1-3 days before an appended day
+    # arrive again that day (late-arriving exact copies: same ids and timestamps).
+    late_duplicate_share: float = Field(0.01, ge=0.0, le=0.5)
+    # New device_id -> customer_id links (an existing customer's new phone) per appended day.
+    new_device_links_per_day: int = Field(3, ge=0, le=100_000)
+    # Chance that an appended day also brings one device logged in by two existing customers
+    # (joins their identity components).
+    merge_link_chance: float = Field(0.3, ge=0.0, le=1.0)
+    # Every n-th appended day (day index n-1, 2n-1, ...) raw/customers is rewritten in full
+    # (mode overwrite) with a few customers' city, income_band or risk_level changed; 0: never.
+    rewrite_customers_every: int = Field(7, ge=0)
+    # Share of customers whose attributes such a rewrite changes.
+    changed_customer_share: float = Field(0.01, ge=0.0, le=1.0)

@@ -88,20 +88,23 @@ _IDENTIFIERS = ("customer_id", "phone", "dev1", "dev2", "oa_openid", "mp_openid"
                 "cookie2", "tablet_id", "shop_device_id")
 
 
-def build_events(base: DataFrame, *, gen: GenerateConfig, period: Period) -> DataFrame:
+def build_events(base: DataFrame, *, gen: GenerateConfig, period: Period,
+                 rates_period: Period | None = None) -> DataFrame:
     """Clean raw/events rows of the customers in ``base`` (see :func:`customer_base`).
 
     Needs ``cust_num, customer_id, p_idx, style_idx, open_day, act_start, act_end,
     fade_level, active_days, evt_mult, phone, n_dev, dev1, dev2, oa_openid, mp_openid,
     n_cookie, cookie1, cookie2, tablet_id, shop_device_id, preferred_channel``. Phone
-    numbers go out raw as ``phone_hash`` values: ingest hashes them.
+    numbers go out raw as ``phone_hash`` values: ingest hashes them. ``rates_period``
+    (default ``period``): the period the organic daily rates are scaled to (see
+    :func:`sparkseg.generate.transactions.build_transactions`).
     """
     seed = gen.seed
     u = lambda k: _u(seed, k)  # noqa: E731 - short alias for the many draws
     shares = gen.personas.normalised()
     target = max(0.2 * gen.events_per_customer,
                  gen.events_per_customer - expected_campaign_events(gen))
-    rates = daily_rates(P.EVENT_RATE, target, shares, period)
+    rates = daily_rates(P.EVENT_RATE, target, shares, rates_period or period)
     cust = F.col("cust_num")
     n_touch = len(TOUCHES) * len(period.campaigns)
 
@@ -112,9 +115,11 @@ def build_events(base: DataFrame, *, gen: GenerateConfig, period: Period) -> Dat
          .cast("int") - 1).alias("pref"),
         row_count(by_persona(rates), F.col("evt_mult"), uniform(seed, _SALT, cust)).alias("n_org"),
     )
+    # sequence(0, -1) is [0, -1], not empty: a customer with no slot at all (no organic
+    # event and no campaign, e.g. campaigns=0 or an appended day) must explode to no row.
     rows = counted.withColumn(
         "seq", F.explode(F.sequence(F.lit(0), F.col("n_org") + n_touch - 1))
-    )
+    ).filter((F.col("seq") >= 0) & (F.col("seq") < F.col("n_org") + n_touch))
     seq, n_org = F.col("seq"), F.col("n_org")
     slot = F.greatest(seq - n_org, F.lit(0))
     rows = rows.withColumns({

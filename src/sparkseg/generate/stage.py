@@ -180,7 +180,9 @@ def write_tables(
         for plan in table_plans(spark, gen):
             t0 = time.perf_counter()
             result = lake.write(build_table(plan, gen), plan.spec, mode="overwrite",
-                                metadata={"sparkseg.generate.seed": str(gen.seed)})
+                                metadata={"sparkseg.generate.seed": str(gen.seed),
+                                          "sparkseg.generate.end_date": gen.end_date.isoformat(),
+                                          "sparkseg.generate.customers": str(gen.customers)})
             done.append(Written(plan.spec.name, result.rows, result.files,
                                 time.perf_counter() - t0))
             if on_written is not None:

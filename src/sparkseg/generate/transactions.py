@@ -88,19 +88,24 @@ _BASE_COLUMNS = (
 )
 
 
-def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period) -> DataFrame:
+def build_transactions(base: DataFrame, *, gen: GenerateConfig, period: Period,
+                       rates_period: Period | None = None) -> DataFrame:
     """Clean raw/transactions rows of the customers in ``base`` (see :func:`customer_base`).
 
     Needs the base's ``cust_num, p_idx, style_idx, open_day, act_start, act_end,
     fade_level, active_days, txn_mult, has_<product>, aum, deposit_base, salary,
     pay_day, salary_end_day, is_parent``. Returns exactly the raw/transactions columns.
+    ``rates_period`` (default ``period``) is the period whose volume the daily rates are
+    scaled to: an appended day (a one-day ``period``) keeps the rates of the original
+    history instead of packing ``txn_per_customer`` into one day.
     """
     seed = gen.seed
     u = lambda k: _u(seed, k)  # noqa: E731 - short alias for the many draws
     shares = gen.personas.normalised()
+    scaled_to = rates_period or period
     target = max(0.2 * gen.txn_per_customer,
-                 gen.txn_per_customer - structured_per_customer(gen, period))
-    rates = daily_rates(P.TXN_RATE, target, shares, period)
+                 gen.txn_per_customer - structured_per_customer(gen, scaled_to))
+    rates = daily_rates(P.TXN_RATE, target, shares, scaled_to)
     n_months, n_interest = len(period.month_starts), len(period.interest_days)
     cust = F.col("cust_num")
 
