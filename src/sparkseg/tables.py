@@ -147,13 +147,28 @@ EVENT_TIME: dict[str, str] = {
     RAW_EVENTS.name: "event_ts",
     RAW_IDENTITY_LINKS.name: "observed_ts",
 }
+# Silver event tables are partitioned by the first day of the event's calendar month (in
+# the session time zone): features and evaluation read only the months of their windows.
+EVENT_MONTH = "event_month"
+# silver/customers keeps every version of a customer row: the raw version it came from
+# and the as-of from which it holds (null: since before the first ingest).
+RAW_VERSION, VALID_FROM = "raw_version", "valid_from"
 
 
 def silver_of(raw: TableSpec) -> TableSpec:
-    """The validated copy of a raw table: same columns plus ``as_of_date``, by date."""
+    """The one validated copy of a raw table.
+
+    Event tables: the raw columns plus ``event_month``, partitioned by it, append-only.
+    ``silver/customers``: the raw columns plus ``raw_version`` and ``valid_from`` (one row
+    per customer and changed version; readers take :func:`sparkseg.silver.customers_as_of`).
+    """
     name = raw.name.split("/", 1)[1]
-    fields = [*raw.schema.fields, T.StructField("as_of_date", D, True)]
-    return TableSpec(f"silver/{name}", T.StructType(fields), ("as_of_date",))
+    if raw.name in EVENT_TIME:
+        fields = [*raw.schema.fields, T.StructField(EVENT_MONTH, D, True)]
+        return TableSpec(f"silver/{name}", T.StructType(fields), (EVENT_MONTH,))
+    fields = [*raw.schema.fields, T.StructField(RAW_VERSION, L, True),
+              T.StructField(VALID_FROM, D, True)]
+    return TableSpec(f"silver/{name}", T.StructType(fields))
 
 
 SILVER_TABLES: dict[str, TableSpec] = {t.name: silver_of(t) for t in RAW_TABLES}
