@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     vac = sub.add_parser("vacuum", parents=[common], help="remove data files no table version needs")
     vac.add_argument("--retention-hours", type=float, default=168.0)
     vac.add_argument("--dry-run", action="store_true")
+    for name in ("ingest", "run"):
+        sub.choices[name].add_argument(
+            "--full-refresh", action="store_true",
+            help="rebuild silver from the whole raw tables (ingest.full_refresh=true)")
     aud = sub.choices["audiences"]
     aud.add_argument("--dry-run", action="store_true", help="print audience sizes, write nothing")
     return parser
@@ -99,6 +103,8 @@ def _setup_logging(verbose: bool) -> None:
 
 def _overrides(args: argparse.Namespace) -> list[str]:
     extra = list(args.overrides)
+    if getattr(args, "full_refresh", False):
+        extra.append("ingest.full_refresh=true")
     if args.command == "generate":
         if args.append_days is not None and args.append_days < 1:  # before Spark starts
             raise ConfigError(f"--append-days must be at least 1, got {args.append_days}")

@@ -86,3 +86,11 @@ def write_raw(
     for spec in RAW_TABLES:
         if spec.name not in skip:
             write_table(lake, spec, tables.get(spec.name, ()))
+
+
+def append_table(lake: Lakehouse, spec: TableSpec, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append ``rows`` as a new version of a raw table (delta-rs, like an upstream loader)."""
+    names = spec.columns
+    schema = pa.schema([(f.name, _ARROW[f.dataType.simpleString()]) for f in spec.schema.fields])
+    table = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows], schema)
+    write_deltalake(lake.uri(spec), table, mode="append")

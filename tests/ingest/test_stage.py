@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -211,14 +212,20 @@ def test_quarantine_keeps_the_original_row_as_json(ingested: Ingested) -> None:
     assert q.filter(F.col("run_id").isNull() | F.col("quarantined_at").isNull()).count() == 0
 
 
-def test_clean_rows_reach_silver_with_the_as_of_date(ingested: Ingested) -> None:
+def test_clean_rows_reach_silver_with_their_event_month_and_customers_their_version(
+    ingested: Ingested,
+) -> None:
     silver = ingested.silver_first
     assert [r[0] for r in silver[RAW_CUSTOMERS.name]] == ["c1", "c2", "c3"]
+    # First versions: the raw version read (v0) and valid since before the first ingest.
+    assert {r[-2:] for r in silver[RAW_CUSTOMERS.name]} == {(0, None)}
     assert sorted(r[0] for r in silver[RAW_TRANSACTIONS.name]) == ["t1", "t11", "t2", "t9"]
-    assert {r[-1] for rows in silver.values() for r in rows} == {AS_OF}
+    months = {r[0]: r[-1] for r in silver[RAW_TRANSACTIONS.name]}
+    assert months == {"t1": dt.date(2026, 5, 1), "t11": dt.date(2026, 5, 1),
+                      "t2": dt.date(2026, 6, 1), "t9": dt.date(2026, 5, 1)}
     spark = ingested.lake.spark
     expected = frame(spark, RAW_BALANCES, [balance("c1", "deposit", 100), balance("c2", "loan", -50)])
-    got = ingested.lake.read(SILVER_TABLES[RAW_BALANCES.name]).drop("as_of_date")
+    got = ingested.lake.read(SILVER_TABLES[RAW_BALANCES.name]).drop("event_month")
     assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
 
 

@@ -64,6 +64,9 @@ class VolumeCheck(Section):
 
 
 class IngestConfig(Section):
+    # Rebuild silver from the whole raw tables instead of reading what is new
+    # (`sparkseg ingest --full-refresh`; see ingest/incremental.py).
+    full_refresh: bool = False
     # Above this share of bad rows in any raw table the stage fails and writes nothing.
     max_bad_share: float = Field(0.05, ge=0.0, le=1.0)
     # Event times (txn_ts, event_ts, observed_ts, snapshot_date) before this day are bad:

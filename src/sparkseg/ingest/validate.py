@@ -163,6 +163,11 @@ def row_reason(rules: TableRules, *, now: dt.datetime, limits: IngestConfig) -> 
     return F.coalesce(*[F.when(cond, F.lit(code)) for cond, code in checks])
 
 
+def key_columns(rules: TableRules, columns: Sequence[str]) -> list[str]:
+    """The columns that identify a row (all of them for whole-row-key tables)."""
+    return list(columns) if rules.table in _WHOLE_ROW_KEY else list(rules.keys)
+
+
 def key_hash(rules: TableRules, columns: Sequence[str]) -> Column:
     """64-bit hash of a row's duplicate key (the whole row for whole-row-key tables).
 

@@ -184,7 +184,35 @@ class SparkDeltaEngine:
             raise SchemaMismatchError(
                 table, retyped=[f"{other} written while replacing {wanted}"]
             ) from None
+        if mode == "append" and self._find_commit(uri, write_id) is None:
+            # delta-spark commits nothing for an append of no rows, but a sparkseg write
+            # is also a record (ingest's watermark travels in the commit's metadata).
+            self._commit_empty_append(uri, meta)
         return self._result_of_write(uri, table, write_id)
+
+    @staticmethod
+    def _commit_empty_append(uri: str, meta: Mapping[str, str]) -> None:
+        """An append commit with no files that carries ``meta`` as its ``userMetadata``.
+
+        Written with delta-rs (a dependency of sparkseg either way): Delta's protocol has
+        no notion of which writer committed, and delta-spark reads the commit like its own.
+        """
+        from deltalake import DeltaTable as RsTable
+        from deltalake.transaction import CommitProperties
+
+        rs = RsTable(uri)
+        rs.create_write_transaction(
+            [], mode="append", schema=rs.schema(),
+            partition_by=list(rs.metadata().partition_columns) or None,
+            commit_properties=CommitProperties(
+                custom_metadata={"userMetadata": json.dumps(meta, sort_keys=True)}),
+        )
+
+    def _find_commit(self, uri: str, write_id: str) -> int | None:
+        """The version of the recent commit carrying ``write_id``, if any."""
+        row = (self._table(uri).history(20).where(F.col("userMetadata").contains(write_id))
+               .select("version").first())
+        return None if row is None else int(row[0])
 
     def delete_partitions_before(
         self,
