@@ -91,7 +91,7 @@ def test_channel_identifiers_are_stored_only_as_keyed_hashes(spark: SparkSession
                                 for i in range(E2E_CUSTOMERS)}
     assert got["wechat_openid"] == {keyed_hash(openid(i), key): f"C{i + 1:09d}" for i in range(8)}
     assert got["web_cookie"] == {keyed_hash(cookie(i), key): f"C{i + 1:09d}" for i in range(8)}
-    events = read_table(spark, e2e.root, "silver/events", {"as_of_date": AS_OF})
+    events = read_table(spark, e2e.root, "silver/events")
     assert [tuple(r) for r in events.where(F.col("event_id") == "WX-E-0")
             .select("id_type", "id_value").collect()] == [("wechat_openid", keyed_hash(openid(0), key))]
     # Quarantined rows keep their event id (to find them at the source) and the hash only.

@@ -7,9 +7,9 @@ same commit as the rows, it can never disagree with silver after a crash. A
 first run, on ``--full-refresh`` or when the raw table was rewritten
 (:attr:`sparkseg.lakehouse.changes.Changes.rewritten`), the whole current raw table.
 
-Quarantine rows of a batch are appended before its silver commit, tagged with
-``sparkseg.ingest.batch = <table>@<silver version>:<mode>`` and the raw version they
-end at (silver's version moves with every silver commit, so a tag never recurs): a
+The bad rows of every batch of a run are appended to the quarantine in one commit
+before the silver commits, its metadata naming each batch
+(``sparkseg.ingest.batch.<table> = <table>@<silver version>:<mode> <raw version>``) (silver's version moves with every silver commit, so a tag never recurs): a
 rerun after a crash between the two finds that tag and ingests exactly the same batch
 again without appending its bad rows twice (:func:`pending_batches`).
 """
@@ -30,8 +30,8 @@ from sparkseg.tables import OPS_QUARANTINE, RAW_CUSTOMERS, SILVER_TABLES, TableS
 log = logging.getLogger(__name__)
 
 STATE_KEY = "sparkseg.ingest.state"
-BATCH_KEY = "sparkseg.ingest.batch"
-BATCH_END_KEY = "sparkseg.ingest.batch_end"
+# Quarantine commit metadata: "<prefix><raw table>" -> "<batch tag> <raw version>".
+BATCH_PREFIX = "sparkseg.ingest.batch."
 # Commits searched for a state or a pending batch. Ingest commits each silver table once a
 # run and the quarantine at most five times; retain and vacuum do not commit to silver.
 _HISTORY = 200
@@ -84,9 +84,10 @@ def pending_batches(lake: Lakehouse) -> dict[str, int]:
     A tag naming silver's current version is a batch whose silver commit never happened."""
     out: dict[str, int] = {}
     for _version, meta in lake.commit_metadata(OPS_QUARANTINE, _HISTORY):
-        tag = meta.get(BATCH_KEY)
-        if tag is not None and tag not in out:
-            out[tag] = int(meta[BATCH_END_KEY])
+        for key, value in meta.items():
+            if key.startswith(BATCH_PREFIX):
+                tag, until = value.rsplit(" ", 1)
+                out.setdefault(tag, int(until))
     return out
 
 

@@ -16,10 +16,10 @@ Order of work, chosen so that a failing run writes nothing at all:
    ``ingest.max_bad_share``, or an extract guard fails (empty, stale or shrunken: the
    batch's figures plus the state of what silver holds, see guards.py), the stage
    raises DataQualityError and writes nothing;
-5. only then, per table: its bad rows are appended to the quarantine (partition of the
-   run's as-of), then its valid rows to silver in one commit that also records the new
-   state. Event tables append (a full batch replaces the table); ``silver/customers``
-   appends the versions that changed.
+5. only then: the bad rows of every batch are appended to the quarantine (partition of
+   the run's as-of) in one commit, then each table's valid rows to silver in one commit
+   that also records its new state. Event tables append (a full batch replaces the
+   table); ``silver/customers`` appends the versions that changed.
 
 Each batch is read by four jobs (candidates, counts, silver, quarantine), each reading
 only the columns it needs, from the same files, with the same wall-clock ``now``.
@@ -47,8 +47,7 @@ from sparkseg.ingest.guards import (
     with_known,
 )
 from sparkseg.ingest.incremental import (
-    BATCH_END_KEY,
-    BATCH_KEY,
+    BATCH_PREFIX,
     STATE_DAYS,
     STATE_KEY,
     Batch,
@@ -163,9 +162,10 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         for name, note in notes.items():
             log.info("ingest guards %s: %s", name, note)
         check_guards(failures)
+        _write_quarantine(lake, batches, flagged, counts, as_of=as_of, run_id=run_id, now=now)
         for spec in RAW_TABLES:
-            _write(lake, batches[spec.name], flagged[spec.name], counts[spec.name],
-                   as_of=as_of, run_id=run_id, now=now)
+            _write_silver(lake, batches[spec.name], flagged[spec.name], counts[spec.name],
+                          as_of=as_of)
     finally:
         for df in candidates.values():
             df.unpersist()
@@ -229,29 +229,47 @@ def _next_state(batch: Batch, counts: TableCounts, *, as_of: dt.date) -> SilverS
                        (prior.rows if prior else 0) + valid, newest, kept)
 
 
-def _write(
+def _write_quarantine(
+    lake: Lakehouse,
+    batches: dict[str, Batch],
+    flagged: dict[str, DataFrame],
+    counts: dict[str, TableCounts],
+    *,
+    as_of: dt.date,
+    run_id: str,
+    now: dt.datetime,
+) -> None:
+    """The bad rows of every batch not quarantined yet, in one commit naming the batches.
+
+    One commit, so a kill leaves the quarantine either as it was or with all of this
+    run's bad rows; a rerun finds the batches named here (incremental.pending_batches).
+    """
+    due = [b for name, b in batches.items() if not b.empty_increment and not b.quarantined
+           and any(r is not None for r in counts[name].reasons)]
+    if not due:
+        return
+    bad = reduce(DataFrame.unionByName, [
+        to_quarantine_rows(flagged[b.raw.name], source_table=b.raw.name, run_id=run_id,
+                           quarantined_at=now, as_of=as_of) for b in due])
+    # Bad rows are a small share of a batch: rebalancing (AQE sizes the partitions)
+    # writes a few files instead of one tiny file per input partition.
+    lake.write(bad.hint("rebalance"), OPS_QUARANTINE, mode="append",
+               metadata={f"{BATCH_PREFIX}{b.raw.name}": f"{b.tag} {b.raw_version}" for b in due})
+
+
+def _write_silver(
     lake: Lakehouse,
     batch: Batch,
     flagged: DataFrame,
     counts: TableCounts,
     *,
     as_of: dt.date,
-    run_id: str,
-    now: dt.datetime,
 ) -> None:
-    """Quarantine first, then silver with its new state (the order makes reruns exact)."""
+    """A batch's valid rows and silver's new state, in one commit."""
     name = batch.raw.name
     if batch.empty_increment:
         log.info("ingest %s: no new raw version since %d", name, batch.raw_version)
         return
-    bad_rows = sum(n for reason, n in counts.reasons.items() if reason is not None)
-    if bad_rows and not batch.quarantined:
-        bad = to_quarantine_rows(flagged, source_table=name, run_id=run_id,
-                                 quarantined_at=now, as_of=as_of)
-        # Bad rows are a small share of a batch: rebalancing (AQE sizes the partitions)
-        # writes a few files instead of one tiny file per input partition.
-        lake.write(bad.hint("rebalance"), OPS_QUARANTINE, mode="append",
-                   metadata={BATCH_KEY: batch.tag, BATCH_END_KEY: str(batch.raw_version)})
     state = {STATE_KEY: _next_state(batch, counts, as_of=as_of).to_json()}
     valid = keep_valid_rows(flagged)
     spec = SILVER_TABLES[name]
