@@ -199,6 +199,35 @@ def live_files(warehouse: Path, table: str, as_of: dt.date | None) -> list[str]:
         return list(dtab.file_uris(partition_filters=[("as_of_date", "=", as_of.isoformat())]))
 
 
+def silver_input_files(warehouse: Path, table: str, as_of: dt.date,
+                       history_days: int) -> list[str]:
+    """Parquet files of a features input of ``as_of``, read as the stage reads it.
+
+    ``identity_map``: its ``as_of_date`` partition. ``customers``: the whole (versioned,
+    unpartitioned) table; the peers pick the version valid at the as-of. Event tables:
+    the ``event_month`` partitions of ``[as_of - history_days, as_of)`` (the months of
+    ``sparkseg.silver.read_events``); the peers filter the exact dates.
+    """
+    from deltalake import DeltaTable
+
+    from sparkseg.silver import months
+    from sparkseg.tables import EVENT_MONTH
+
+    if table == "identity_map":
+        return live_files(warehouse, f"silver/{table}", as_of)
+    if table == "customers":
+        return live_files(warehouse, f"silver/{table}", None)
+    path = warehouse / "silver" / table
+    if not (path / "_delta_log").is_dir():
+        return []
+    start = as_of - dt.timedelta(days=history_days)
+    wanted = [m.isoformat() for m in months(start - dt.timedelta(days=1), as_of)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        dtab = DeltaTable(str(path))
+        return list(dtab.file_uris(partition_filters=[(EVENT_MONTH, "in", wanted)]))
+
+
 def parquet_rows(files: Sequence[str]) -> int:
     import pyarrow.parquet as pq
 
@@ -231,8 +260,8 @@ def ensure_generated(args: argparse.Namespace, n: int, wh: Path, log: Path) -> l
                             load_before=before, load_after=load1(), measured_at=now_iso())]
 
 
-def silver_ready(wh: Path, as_of: dt.date) -> bool:
-    return all(live_files(wh, f"silver/{t}", as_of) for t in SILVER_INPUTS)
+def silver_ready(wh: Path, as_of: dt.date, history_days: int) -> bool:
+    return all(silver_input_files(wh, t, as_of, history_days) for t in SILVER_INPUTS)
 
 
 def stage_seconds(wh: Path, since: dt.datetime) -> dict[str, float]:
@@ -284,8 +313,8 @@ def full_run(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[rep.
 
 
 def prepare_silver(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date,
-                   log: Path) -> None:
-    if silver_ready(wh, as_of):
+                   log: Path, history_days: int) -> None:
+    if silver_ready(wh, as_of, history_days):
         return
     for stage in ("ingest", "identity"):
         print(f"  sparkseg {stage} (to get silver tables) ...", flush=True)
@@ -322,7 +351,8 @@ def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: 
     from bench_lib.peers import Inputs, check_columns_cover_spec
 
     check_columns_cover_spec()
-    files = {t: live_files(wh, f"silver/{t}", as_of) for t in SILVER_INPUTS}
+    history = cfg.features.history_days
+    files = {t: silver_input_files(wh, t, as_of, history) for t in SILVER_INPUTS}
     rows = sum(parquet_rows(f) for f in files.values())
     inputs = Inputs(**files)
     out: list[rep.Result] = []
@@ -344,7 +374,8 @@ def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: 
             "engine": engine, "threads": args.cores, "repeat": args.repeat, "out": str(target),
             "as_of": as_of.isoformat(), "child_mcc": list(cfg.features.child_mcc),
             "new_customer_days": cfg.features.new_customer_days,
-            "honeymoon_days": cfg.features.honeymoon_days, "inputs": inputs.as_dict(),
+            "honeymoon_days": cfg.features.honeymoon_days, "history_days": history,
+            "inputs": inputs.as_dict(),
         }
         spec_path = folder / f"{engine}.json"
         spec_path.write_text(json.dumps(spec))
@@ -414,7 +445,9 @@ def spark_worker(args: argparse.Namespace) -> int:
     try:
         common = dict(customers=n, cores=args.cores)
         if "features" not in skip:
-            rows = sum(parquet_rows(live_files(wh, f"silver/{t}", as_of)) for t in SILVER_INPUTS)
+            history = cfg.features.history_days
+            rows = sum(parquet_rows(silver_input_files(wh, t, as_of, history))
+                       for t in SILVER_INPUTS)
             seconds, cpus, peak, before = [], [], 0, load1()
             for _ in range(args.repeat):
                 with peak_memory() as s:
@@ -572,7 +605,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Silver only feeds the feature, K-means and peer steps: `--skip run,features,
         # kmeans,peers` only generates (a size's data made ahead of its timed runs).
         if not {"features", "kmeans", "peers"} <= skip:
-            prepare_silver(args, n, wh, as_of, log)
+            prepare_silver(args, n, wh, as_of, log, cfg.features.history_days)
         if not {"features", "kmeans"} <= skip:
             results += spark_steps(args, n, wh, log)
         if "peers" not in skip:

@@ -36,6 +36,7 @@ def main(argv: list[str]) -> int:
         child_mcc=tuple(spec["child_mcc"]),
         new_customer_days=int(spec["new_customer_days"]),
         honeymoon_days=int(spec["honeymoon_days"]),
+        history_days=int(spec.get("history_days", 730)),
     )
     if engine == "duckdb":
         import duckdb

@@ -1,7 +1,7 @@
 """The features stage's aggregations written for single-node peers: DuckDB SQL and Polars.
 
 Both compute every column of ``silver/customer_features`` (docs/contracts.md) from the
-Parquet data files of the silver tables of one as-of, with the same semantics as
+Parquet data files of the silver inputs of one as-of, with the same semantics as
 ``sparkseg.features`` (windows ``1 <= days_ago <= N`` in UTC calendar days, money summed as
 double and rounded to cents, the same fills, caps and nulls). The lists of channels, product
 types and event types come from sparkseg itself, so the peers stay in step with the stage;
@@ -107,7 +107,9 @@ def check_columns_cover_spec() -> None:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Parquet data files of the silver tables of one as-of (from the Delta logs)."""
+    """Parquet data files of the silver inputs of one as-of (from the Delta logs): all of
+    silver/customers (versioned: the peers take the version valid at the as-of), the
+    event tables' months of the as-of's history, identity_map's as-of partition."""
 
     customers: list[str]
     transactions: list[str]
@@ -125,6 +127,12 @@ class Params:
     child_mcc: tuple[str, ...]
     new_customer_days: int
     honeymoon_days: int
+    # features.history_days: event rows dated before as_of - history_days are not read.
+    history_days: int = 730
+
+    @property
+    def start(self) -> dt.date:
+        return self.as_of - dt.timedelta(days=self.history_days)
 
 
 # --------------------------------------------------------------------------- DuckDB
@@ -143,6 +151,7 @@ def duckdb_sql(inp: Inputs, p: Params) -> str:
     """One SELECT computing silver/customer_features (DuckDB dialect, TimeZone UTC)."""
     a = f"DATE '{p.as_of.isoformat()}'"
     a_ts = f"TIMESTAMPTZ '{p.as_of.isoformat()} 00:00:00+00'"
+    first = f"DATE '{p.start.isoformat()}'"  # the history bound, as the stage reads
     ym = p.as_of.year * 12 + p.as_of.month
 
     def w(n: int) -> str:
@@ -200,7 +209,8 @@ t AS (
          direction = 'debit' AS is_debit, direction = 'credit' AS is_credit,
          date_diff('day', CAST(txn_ts AS DATE), {a}) AS d,
          {ym} - (year(txn_ts) * 12 + month(txn_ts)) AS m
-  FROM {_files(inp.transactions)} WHERE txn_ts < {a_ts}
+  FROM {_files(inp.transactions)}
+  WHERE txn_ts < {a_ts} AND CAST(txn_ts AS DATE) >= {first}
 ),
 tg AS (SELECT customer_id, {", ".join(t_aggs)} FROM t GROUP BY customer_id),
 tm AS (SELECT customer_id, {", ".join(t_final)}, {money("_debit_prev")} AS _debit_prev,
@@ -222,7 +232,7 @@ bd AS (
   SELECT customer_id, snapshot_date,
     {", ".join(f"sum(CAST(balance AS DOUBLE)) FILTER (WHERE product_type = {_lit(pt)}) AS {pt}"
                for pt in PRODUCT_TYPES)}
-  FROM {_files(inp.balances)} WHERE snapshot_date < {a}
+  FROM {_files(inp.balances)} WHERE snapshot_date < {a} AND snapshot_date >= {first}
   GROUP BY customer_id, snapshot_date
 ),
 bm AS (
@@ -281,7 +291,7 @@ e AS (
          date_diff('day', CAST(ev.event_ts AS DATE), {a}) AS d,
          ev.event_type NOT IN ({sent}) AS engaged
   FROM {_files(inp.events)} ev JOIN ids ON ev.id_type = ids.id_type AND ev.id_value = ids.id_value
-  WHERE ev.event_ts < {a_ts}
+  WHERE ev.event_ts < {a_ts} AND CAST(ev.event_ts AS DATE) >= {first}
 ),
 eg AS (SELECT customer_id, {", ".join(e_aggs)} FROM e GROUP BY customer_id),
 evt AS (
@@ -300,7 +310,12 @@ base AS (
                   OR ({p.as_of.month} = month(birth_date) AND {p.as_of.day} < day(birth_date))
                 THEN 1 ELSE 0 END AS INTEGER) AS age,
     CAST(date_diff('day', open_date, {a}) AS INTEGER) AS tenure_days
-  FROM {_files(inp.customers)} WHERE open_date IS NULL OR open_date < {a}
+  FROM (
+    -- each customer's version valid at the as-of (sparkseg.silver.customers_as_of)
+    SELECT * FROM {_files(inp.customers)} WHERE valid_from IS NULL OR valid_from <= {a}
+    QUALIFY row_number() OVER (PARTITION BY customer_id
+                               ORDER BY raw_version DESC, valid_from DESC NULLS LAST) = 1
+  ) WHERE open_date IS NULL OR open_date < {a}
 )"""
 
     def hold(pt: str) -> str:
@@ -381,7 +396,9 @@ def polars_features(inp: Inputs, p: Params) -> Any:
     def distinct(col: str, cond: pl.Expr) -> pl.Expr:
         return pl.col(col).filter(cond.fill_null(False)).n_unique().cast(pl.Int64)
 
-    tx = pl.scan_parquet(inp.transactions).filter(pl.col("txn_ts") < a_ts).select(
+    first = p.start  # the history bound, as the stage reads
+    tx = pl.scan_parquet(inp.transactions).filter(
+        (pl.col("txn_ts") < a_ts) & (pl.col("txn_ts").dt.date() >= first)).select(
         "customer_id", pl.col("amount").cast(pl.Float64), "channel", "product_type",
         "category", "mcc",
         (pl.col("direction") == "debit").alias("is_debit"),
@@ -443,7 +460,7 @@ def polars_features(inp: Inputs, p: Params) -> Any:
     pt_col = pl.col("product_type")
     bd = (
         pl.scan_parquet(inp.balances)
-        .filter(pl.col("snapshot_date") < as_of)
+        .filter((pl.col("snapshot_date") < as_of) & (pl.col("snapshot_date") >= first))
         .with_columns(pl.col("balance").cast(pl.Float64))
         .group_by("customer_id", "snapshot_date")
         # A product absent from a month-end is null (as sum(when(...)) in Spark), so that
@@ -487,7 +504,7 @@ def polars_features(inp: Inputs, p: Params) -> Any:
     etype = pl.col("event_type")
     ev = (
         pl.scan_parquet(inp.events)
-        .filter(pl.col("event_ts") < a_ts)
+        .filter((pl.col("event_ts") < a_ts) & (pl.col("event_ts").dt.date() >= first))
         .select("id_type", "id_value", "channel", "event_type",
                 (a - pl.col("event_ts").dt.date()).dt.total_days().alias("d"))
         .join(ids, on=["id_type", "id_value"], how="inner")
@@ -518,10 +535,17 @@ def polars_features(inp: Inputs, p: Params) -> Any:
     ).drop(*(f"_n_{c}" for c in ENGAGEMENT_CHANNELS))
 
     birth, opened = pl.col("birth_date"), pl.col("open_date")
+    valid_from = pl.col("valid_from")
+    since = valid_from.fill_null(dt.date(1, 1, 1))
     before_birthday = (pl.lit(as_of.month) < birth.dt.month()) | (
         (pl.lit(as_of.month) == birth.dt.month()) & (pl.lit(as_of.day) < birth.dt.day()))
     base = (
         pl.scan_parquet(inp.customers)
+        # Each customer's version valid at the as-of (sparkseg.silver.customers_as_of):
+        # the newest raw_version, then the latest valid_from (null lowest).
+        .filter(valid_from.is_null() | (valid_from <= as_of))
+        .filter(pl.col("raw_version") == pl.col("raw_version").max().over("customer_id"))
+        .filter(since == since.max().over("customer_id"))
         .filter(opened.is_null() | (opened < as_of))
         .select("customer_id", *DEMOGRAPHICS,
                 (pl.lit(as_of.year) - birth.dt.year().cast(pl.Int32)

@@ -78,7 +78,7 @@ def test_evaluation_counts_responses_in_the_window_for_target_and_control(
     ev_spec = silver_of(RAW_EVENTS)
     lake.write(
         spark.createDataFrame(
-            [(*e, "cmp1", None, silver_as_of) for e in events], ev_spec.schema
+            [(*e, "cmp1", None, e[1].date().replace(day=1)) for e in events], ev_spec.schema
         ),
         ev_spec, mode="append",
     )
@@ -89,12 +89,14 @@ def test_evaluation_counts_responses_in_the_window_for_target_and_control(
     txns = [
         ("x1", "t3", ts("2026-07-05"), "loan_disbursement"),
         ("x2", "c1", ts("2026-07-05"), "consumption"),
+        # Past the window, yet it shows the transactions reach its last day (07-13),
+        # which itself has none.
         ("x3", "c2", ts("2026-07-18"), "salary"),
     ]
     lake.write(
         spark.createDataFrame(
             [(i, c, f"{c}-acc", t, Decimal("100.00"), "CNY", "credit", "branch", cat, None, None,
-              silver_as_of) for i, c, t, cat in txns],
+              t.date().replace(day=1)) for i, c, t, cat in txns],
             tx_spec.schema,
         ),
         tx_spec, mode="append",

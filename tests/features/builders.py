@@ -9,13 +9,19 @@ from typing import Any
 from chispa.row_comparer import are_rows_approx_equal
 from chispa.rows_comparer import assert_generic_rows_equality
 from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from sparkseg.silver import event_month
 from sparkseg.tables import (
+    EVENT_MONTH,
+    EVENT_TIME,
     RAW_BALANCES,
     RAW_CUSTOMERS,
     RAW_EVENTS,
     RAW_TRANSACTIONS,
+    RAW_VERSION,
+    VALID_FROM,
     S,
     TableSpec,
     schema,
@@ -95,6 +101,17 @@ def cust(
 
 def custs(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
     return spark.createDataFrame(rows, RAW_CUSTOMERS.schema)
+
+
+def to_silver(df: DataFrame, raw: TableSpec) -> DataFrame:
+    """Raw rows as their silver copy (``sparkseg.tables.silver_of``): an event table gains
+    ``event_month``; customers a first version (``raw_version`` 0, ``valid_from`` null:
+    valid at every as-of)."""
+    if raw.name in EVENT_TIME:
+        return df.withColumn(EVENT_MONTH, event_month(F.col(EVENT_TIME[raw.name])))
+    return df.withColumns(
+        {RAW_VERSION: F.lit(0).cast("long"), VALID_FROM: F.lit(None).cast("date")}
+    )
 
 
 # The identity stage's contract (docs/contracts.md); its TableSpec lives in

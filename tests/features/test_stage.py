@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sparkseg.errors import MissingTableError
@@ -18,6 +17,7 @@ from sparkseg.tables import (
     RAW_EVENTS,
     RAW_TRANSACTIONS,
     SILVER_TABLES,
+    VALID_FROM,
 )
 from tests.features.builders import (
     AS_OF,
@@ -31,15 +31,12 @@ from tests.features.builders import (
     evts,
     identity_map_spec,
     ids,
+    to_silver,
     txn,
     txns,
 )
 
 D = dt.date
-
-
-def _silver(df: DataFrame, as_of: dt.date = AS_OF) -> DataFrame:
-    return df.withColumn("as_of_date", F.lit(as_of))
 
 
 def test_run_writes_one_row_per_customer_known_before_as_of(lake: Lakehouse) -> None:
@@ -67,7 +64,7 @@ def test_run_writes_one_row_per_customer_known_before_as_of(lake: Lakehouse) -> 
         ]),
     }
     for raw, df in inputs.items():
-        lake.write(_silver(df), SILVER_TABLES[raw.name], mode="append")
+        lake.write(to_silver(df, raw), SILVER_TABLES[raw.name], mode="append")
     identity = ids(spark, [("customer_id", "c1", "c1", "c1"), ("device_id", "dev9", "c1", "c1"),
                            ("customer_id", "c2", "c2", "c2")])
     lake.write(identity, identity_map_spec(), mode="append")
@@ -89,9 +86,12 @@ def test_run_writes_one_row_per_customer_known_before_as_of(lake: Lakehouse) -> 
     assert out.count() == 2
 
 
-def test_run_without_customers_for_the_as_of_is_a_missing_table_error(lake: Lakehouse) -> None:
-    other_day = dt.date(2026, 10, 1)
-    lake.write(_silver(custs(lake.spark, [cust("c1")]), other_day),
-               SILVER_TABLES[RAW_CUSTOMERS.name], mode="append")
-    with pytest.raises(MissingTableError, match="as_of_date=2026-11-01"):
+def test_run_without_customers_valid_at_the_as_of_is_a_missing_table_error(
+    lake: Lakehouse,
+) -> None:
+    # The only customer was first seen by the ingest of a later as-of.
+    later = to_silver(custs(lake.spark, [cust("c1")]), RAW_CUSTOMERS).withColumn(
+        VALID_FROM, F.lit(AS_OF + dt.timedelta(days=1)))
+    lake.write(later, SILVER_TABLES[RAW_CUSTOMERS.name], mode="append")
+    with pytest.raises(MissingTableError, match="no customer valid at 2026-11-01; run ingest"):
         stage.run(lake.spark, lake.cfg, AS_OF)

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,22 +30,33 @@ def anon(smallest: str) -> str:
     return "anon-" + hashlib.sha256(smallest.encode()).hexdigest()[:16]
 
 
-def _day(rows: list[tuple[Any, ...]], day: dt.date) -> list[tuple[Any, ...]]:
-    return [(*r, day) for r in rows]
+def _month(rows: list[tuple[Any, ...]], time_column: int) -> list[tuple[Any, ...]]:
+    """Silver event rows: the raw columns plus ``event_month`` of the event time."""
+    return [(*r, None if r[time_column] is None else r[time_column].date().replace(day=1))
+            for r in rows]
 
 
+def _versions(rows: list[tuple[Any, ...]], valid_from: dt.date | None) -> list[tuple[Any, ...]]:
+    """silver/customers rows: the raw columns plus ``raw_version`` and ``valid_from``."""
+    return [(*r, 0 if valid_from is None else 1, valid_from) for r in rows]
+
+
+# Before D1 / between D1 and D2: what the first / second ingest brought.
+T1, T2 = dt.datetime(2026, 5, 20, 12), dt.datetime(2026, 6, 15, 12)
 CUSTOMERS_D1 = [customer("C1"), customer("C2")]
 LINKS_D1 = [
-    link("customer_id", "C1", "device_id", "d1"), link("customer_id", "C2", "device_id", "d1"),
-    link("web_cookie", "k1", "device_id", "k2"),
-    link("phone_hash", PHONE, "customer_id", "C1"),
+    link("customer_id", "C1", "device_id", "d1", T1), link("customer_id", "C2", "device_id", "d1", T1),
+    link("web_cookie", "k1", "device_id", "k2", T1),
+    link("phone_hash", PHONE, "customer_id", "C1", T1),
+    link("device_id", "u9", "web_cookie", "u8", None),  # no observed time: known at every as-of
 ]
-EVENTS_D1 = [event("e1", id_type="device_id", id_value="lonely")]
+EVENTS_D1 = [event("e1", id_type="device_id", id_value="lonely", ts=T1)]
 SILVER = {
-    RAW_CUSTOMERS.name: _day(CUSTOMERS_D1, D1) + _day([*CUSTOMERS_D1, customer("C3")], D2),
-    RAW_IDENTITY_LINKS.name: _day(LINKS_D1, D1)
-    + _day([*LINKS_D1, link("device_id", "z1", "web_cookie", "z2")], D2),
-    RAW_EVENTS.name: _day(EVENTS_D1, D1) + _day(EVENTS_D1, D2),
+    # C3 arrives with the ingest of D2.
+    RAW_CUSTOMERS.name: _versions(CUSTOMERS_D1, None) + _versions([customer("C3")], D2),
+    RAW_IDENTITY_LINKS.name: _month(
+        [*LINKS_D1, link("device_id", "z1", "web_cookie", "z2", T2)], time_column=5),
+    RAW_EVENTS.name: _month(EVENTS_D1, time_column=1),
 }
 
 
@@ -93,8 +105,10 @@ def test_identity_map_of_the_as_of_holds_every_identifier(stitched: Stitched) ->
         ("device_id", "d1", anon("device_id:d1"), None, D1),
         ("device_id", "k2", anon("device_id:k2"), None, D1),
         ("device_id", "lonely", anon("device_id:lonely"), None, D1),
+        ("device_id", "u9", anon("device_id:u9"), None, D1),
         ("phone_hash", PHONE, "C1", "C1", D1),
         ("web_cookie", "k1", anon("device_id:k2"), None, D1),
+        ("web_cookie", "u8", anon("device_id:u9"), None, D1),
     ]
     assert stitched.map_d1 == sorted(expected, key=repr)
 
@@ -113,6 +127,11 @@ def test_anonymous_one_id_is_stable_between_runs(stitched: Stitched) -> None:
     assert one_id(stitched.map_d2, "C3") == "C3"
 
 
-def test_as_of_without_ingested_data_is_a_missing_input(stitched: Stitched) -> None:
-    with pytest.raises(MissingTableError, match="no rows for as_of_date=2026-08-01: run ingest"):
-        run(stitched.lake.spark, stitched.lake.cfg, dt.date(2026, 8, 1))
+def test_as_of_before_any_customer_is_valid_is_a_missing_input(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    cfg = make_config(tmp_path / "lake")
+    lake = Lakehouse(spark, cfg)
+    write_table(lake, SILVER_TABLES[RAW_CUSTOMERS.name], _versions([customer("C9")], D2))
+    with pytest.raises(MissingTableError, match="no customer valid at 2026-06-01: run ingest"):
+        run(spark, cfg, D1)

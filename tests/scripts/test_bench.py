@@ -33,6 +33,7 @@ from pyspark.sql.pandas.types import to_arrow_schema
 
 from sparkseg.config import Config
 from sparkseg.features.stage import build_features
+from sparkseg.tables import RAW_CUSTOMERS, SILVER_TABLES
 from tests.features.builders import (
     AS_OF,
     bal,
@@ -43,11 +44,13 @@ from tests.features.builders import (
     evt,
     evts,
     ids,
+    to_silver,
     txn,
     txns,
 )
 
 REPO = Path(__file__).resolve().parents[2]
+SILVER_CUSTOMERS = SILVER_TABLES[RAW_CUSTOMERS.name]
 D = dt.date
 
 
@@ -115,7 +118,7 @@ def silver_files(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
     files: dict[str, list[str]] = {}
     for name, df in frames.items():
         path = root / f"{name}.parquet"
-        pq.write_table(_arrow(df), path)
+        pq.write_table(_arrow(_silver_copy(name, df)), path)
         files[name] = [str(path)]
     cfg = Config(warehouse=str(root / "lake"))
     ours = build_features(
@@ -125,6 +128,19 @@ def silver_files(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
     )
     pq.write_table(_arrow(ours), root / "sparkseg.parquet")  # a handful of rows
     return Inputs(**files), root
+
+
+def _silver_copy(name: str, df: DataFrame) -> DataFrame:
+    """What the bench reads from silver: event tables as they are (their files hold no
+    ``event_month``, a folder name), customers versioned. c1 has a second version, seen
+    by an ingest after the as-of, that the peers must not use (the stage does not)."""
+    if name != "customers":
+        return df
+    later = dict(zip(RAW_CUSTOMERS.columns, cust("c1", open_date=D(2021, 3, 1)), strict=True))
+    later["city_tier"] = 3
+    newer = df.sparkSession.createDataFrame(
+        [(*later.values(), 1, AS_OF + dt.timedelta(days=1))], SILVER_CUSTOMERS.schema)
+    return to_silver(df, RAW_CUSTOMERS).unionByName(newer)
 
 
 def _arrow(df: DataFrame) -> pa.Table:

@@ -30,7 +30,15 @@ from sparkseg.audiences.tables import AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION
 from sparkseg.config import Config
 from sparkseg.errors import DataQualityError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.tables import RAW_EVENTS, RAW_TRANSACTIONS, check_columns, schema, silver_of
+from sparkseg.silver import read_events
+from sparkseg.tables import (
+    RAW_EVENTS,
+    RAW_TRANSACTIONS,
+    TableSpec,
+    check_columns,
+    schema,
+    silver_of,
+)
 from sparkseg.tags.stage import read_partition
 
 log = logging.getLogger(__name__)
@@ -160,6 +168,11 @@ def with_rate_difference(counts: DataFrame, *, z: float) -> DataFrame:
     ).drop("_se")
 
 
+# How far past a window's end the coverage check looks: a later row shows that the data
+# reached the window's last day even when that day itself has no response-type row.
+COVERAGE_MARGIN_DAYS = 31
+
+
 def _latest_partition(lake: Lakehouse, table: str) -> dt.date | None:
     if not lake.exists(table):
         return None
@@ -167,15 +180,31 @@ def _latest_partition(lake: Lakehouse, table: str) -> dt.date | None:
     return row[0] if row is not None else None
 
 
-def _source(lake: Lakehouse, table: str) -> DataFrame:
-    """The latest partition of a silver table: all rows known at its last ingest."""
-    latest = _latest_partition(lake, table)
+def _identity_map(lake: Lakehouse) -> DataFrame:
+    """The latest partition of silver/identity_map: every identifier known at its run."""
+    latest = _latest_partition(lake, IDENTITY_MAP)
     if latest is None:
-        raise MissingTableError(table, lake.uri(table), "run `sparkseg ingest` first")
-    return lake.read(table, partitions={"as_of_date": latest})
+        raise MissingTableError(
+            IDENTITY_MAP, lake.uri(IDENTITY_MAP), "run `sparkseg identity` first"
+        )
+    return lake.read(IDENTITY_MAP, partitions={"as_of_date": latest})
+
+
+def _source(lake: Lakehouse, raw: TableSpec, start: dt.date, end: dt.date) -> DataFrame:
+    """Rows of a silver event table dated in ``[start, end + COVERAGE_MARGIN_DAYS)``.
+
+    Only those months are read; the response functions keep ``[start, end)`` and
+    :func:`_covered_until` uses the margin.
+    """
+    spec = silver_of(raw)
+    if not lake.exists(spec):
+        raise MissingTableError(spec.name, lake.uri(spec), "run `sparkseg ingest` first")
+    margin = dt.timedelta(days=COVERAGE_MARGIN_DAYS)
+    return read_events(lake, raw, start=start, end=end + margin)
 
 
 def _covered_until(df: DataFrame, ts: str) -> dt.date | None:
+    """The latest event date of ``df`` (None when empty)."""
     row = df.agg(F.max(F.to_date(F.col(ts)))).first()
     return row[0] if row is not None else None
 
@@ -213,15 +242,15 @@ def _evaluate(
     parts: list[DataFrame] = []
     sources: list[tuple[str, DataFrame, str]] = []
     if any(m.event_types for m in metrics):
-        events = _source(lake, EVENTS.name)
-        identity = _source(lake, IDENTITY_MAP)
+        events = _source(lake, RAW_EVENTS, start, end)
+        identity = _identity_map(lake)
         check_columns(identity.schema, _IDENTITY_COLUMNS, IDENTITY_MAP, allow_extra=True)
         sources.append((EVENTS.name, events, "event_ts"))
         parts.append(
             event_responses(events, identity, metrics=metrics, start=start, end=end)
         )
     if any(m.txn_categories for m in metrics):
-        txns = _source(lake, TRANSACTIONS.name)
+        txns = _source(lake, RAW_TRANSACTIONS, start, end)
         sources.append((TRANSACTIONS.name, txns, "txn_ts"))
         parts.append(transaction_responses(txns, metrics=metrics, start=start, end=end))
     # The window must be fully observed, or response rates would be silently low.

@@ -48,8 +48,10 @@ def balance_features(balances: DataFrame, *, as_of: dt.date) -> DataFrame:
 
     Needs ``customer_id, product_type, balance, snapshot_date``. Returns ``customer_id``,
     ``balance_<product_type>``, ``total_balance`` (all products), ``aum`` (deposit + wealth
-    + fund + insurance), all taken from the customer's latest snapshot date before as-of (a
-    product missing from that month-end has been closed: 0.0); ``aum_90d_ago`` (the same
+    + fund + insurance), all taken from the customer's latest snapshot date before as-of
+    among the rows given (the stage gives ``features.history_days``: a customer whose last
+    snapshot is older has none; a product missing from that month-end has been closed:
+    0.0); ``aum_90d_ago`` (the same
     as of ``as_of - 90 days``, i.e. the latest snapshot strictly before it; 0.0 if none),
     ``aum_change_90d``, ``balance_months_12m`` (snapshot dates in 365d), ``aum_cv_12m``
     (population std / mean of month-end AUM in 365d; null with fewer than 3 snapshots or a

@@ -15,3 +15,8 @@ class FeaturesConfig(Section):
     dictionary: str = "features.yaml"
     # Merchant category codes of child-related spending (clothing, toys, schools, tutoring).
     child_mcc: tuple[str, ...] = ("5641", "5945", "8211", "8220", "8299")
+    # The longest lookback any feature uses: the stage reads only the silver event rows
+    # of [as_of - history_days, as_of). It bounds days_since_first_txn (and the first
+    # wealth purchase) and the "latest snapshot" of balances; the windowed features need
+    # 365 days, hence the floor of 366.
+    history_days: int = Field(730, ge=366)

@@ -1,9 +1,12 @@
-"""Stage ``features``: silver tables of one as-of -> silver/customer_features.
+"""Stage ``features``: silver tables at one as-of -> silver/customer_features.
 
-Reads the as-of's partition of silver/customers, transactions, balances, events and
-identity_map; aggregates each raw table in one pass; joins the results onto the
-customer base; checks the result against the feature dictionary; replaces the as-of's
-partition of silver/customer_features.
+Reads silver/customers as of the as-of (each customer's version valid then), the rows
+of silver/transactions, balances and events dated in ``[as_of - features.history_days,
+as_of)`` (only those ``event_month`` partitions are scanned, see
+:func:`sparkseg.silver.read_events`) and the as-of's partition of identity_map;
+aggregates each raw table in one pass; joins the results onto the customer base; checks
+the result against the feature dictionary; replaces the as-of's partition of
+silver/customer_features.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from sparkseg.features.events import event_features, events_with_customer
 from sparkseg.features.tables import CUSTOMER_FEATURES
 from sparkseg.features.transactions import transaction_features
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.silver import read_customers, read_events
 from sparkseg.tables import (
     RAW_BALANCES,
     RAW_CUSTOMERS,
@@ -33,11 +37,6 @@ from sparkseg.tables import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _silver(raw: TableSpec) -> TableSpec:
-    """The silver copy's spec of a raw table (SILVER_TABLES is keyed by the raw name)."""
-    return SILVER_TABLES[raw.name]
 
 
 def _read_identity_map(lake: Lakehouse, as_of: dt.date) -> DataFrame:
@@ -83,19 +82,27 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
-    customers_spec = _silver(RAW_CUSTOMERS)
-    customers = lake.read(customers_spec, partitions=part)
+    customers = read_customers(lake, as_of)
     if customers.isEmpty():
+        customers_spec = SILVER_TABLES[RAW_CUSTOMERS.name]
         raise MissingTableError(
             customers_spec.name,
             lake.uri(customers_spec),
-            hint=f"no rows for as_of_date={as_of.isoformat()}; run ingest for this date first",
+            hint=f"no customer valid at {as_of.isoformat()}; run ingest first",
         )
+    # Every feature looks back at most history_days, and each window already drops rows
+    # at or after the as-of: reading [as_of - history_days, as_of) changes no value, and
+    # the scan stays the same size however long the history grows.
+    start = as_of - dt.timedelta(days=cfg.features.history_days)
+
+    def events_of(raw: TableSpec) -> DataFrame:
+        return read_events(lake, raw, start=start, end=as_of)
+
     features = build_features(
         customers,
-        lake.read(_silver(RAW_TRANSACTIONS), partitions=part),
-        lake.read(_silver(RAW_BALANCES), partitions=part),
-        lake.read(_silver(RAW_EVENTS), partitions=part),
+        events_of(RAW_TRANSACTIONS),
+        events_of(RAW_BALANCES),
+        events_of(RAW_EVENTS),
         _read_identity_map(lake, as_of),
         cfg=cfg,
         as_of=as_of,

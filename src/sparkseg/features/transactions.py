@@ -52,7 +52,9 @@ def transaction_features(
     (RFM, active_days_90d, payroll, spending mix, wealth purchases, channel shares,
     trends) and internal ``used_<product_type>`` flags (1 when the product appears on a
     transaction in 365d). Rows at or after ``as_of`` midnight are ignored, so an earlier
-    as-of on data that runs past it sees only what was known then.
+    as-of on data that runs past it sees only what was known then. The "first" columns
+    (``days_since_first_txn``, ``days_since_first_wealth_purchase``) are over the rows
+    given: the stage gives ``features.history_days`` of history, so they are at most that.
     """
     t = txns.where(F.col("txn_ts") < as_of_start(as_of)).select(
         "customer_id",

@@ -1,8 +1,10 @@
 """Stage ``identity``: silver identifiers -> ``silver/identity_map`` (ONE_ID).
 
-Reads the as-of partition of ``silver/identity_links``, ``silver/events`` and
-``silver/customers`` (personal identifiers are already keyed hashes), drops the edges
-of identifiers linked to too many customers (reported in ``ops/identity_exploded``),
+Reads all of ``silver/identity_links`` and ``silver/events`` dated before the as-of
+(from ``ingest.earliest_event_date``: identifiers are stitched over the whole history;
+links with no observed time too) and ``silver/customers`` as of the as-of (personal
+identifiers are already keyed hashes), drops the edges of identifiers linked to too
+many customers (reported in ``ops/identity_exploded``),
 labels every identifier with its nearest customer or its anonymous component
 (:mod:`sparkseg.identity.graph`) and writes both tables for the as-of date.
 """
@@ -30,7 +32,14 @@ from sparkseg.identity.graph import (
 )
 from sparkseg.identity.tables import IDENTITY_EXPLODED, IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS, SILVER_TABLES
+from sparkseg.silver import read_customers, read_events
+from sparkseg.tables import (
+    EVENT_MONTH,
+    RAW_CUSTOMERS,
+    RAW_EVENTS,
+    RAW_IDENTITY_LINKS,
+    SILVER_TABLES,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +79,18 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     materialize = checkpointing(spark, cfg.identity.checkpoint)  # config errors first
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
-    customers = lake.read(SILVER_TABLES[RAW_CUSTOMERS.name], partitions=part)
-    events = lake.read(SILVER_TABLES[RAW_EVENTS.name], partitions=part)
-    links = lake.read(SILVER_TABLES[RAW_IDENTITY_LINKS.name], partitions=part)
+    customers = read_customers(lake, as_of)
     if customers.isEmpty():
         spec = SILVER_TABLES[RAW_CUSTOMERS.name]
         raise MissingTableError(
-            spec.name, lake.uri(spec), f"no rows for as_of_date={as_of}: run ingest for it first"
+            spec.name, lake.uri(spec), f"no customer valid at {as_of}: run ingest first"
         )
+    # Everything before the as-of (silver holds no row before earliest_event_date): the
+    # map must label every identifier ever seen, not only those of a recent window.
+    history = {"start": cfg.ingest.earliest_event_date, "end": as_of}
+    events = read_events(lake, RAW_EVENTS, **history)
+    links = read_events(lake, RAW_IDENTITY_LINKS, **history).unionByName(
+        undated_links(lake))
 
     # Links the bank learnt on or after the as-of do not merge (a back-fill must not use
     # them); every identifier still gets a row in the map.
@@ -107,6 +120,21 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         if labels is not None:
             labels.unpersist()
         graph.unpersist()
+
+
+def undated_links(lake: Lakehouse) -> DataFrame:
+    """The links of silver/identity_links with no ``observed_ts`` (ingest accepts them).
+
+    :func:`read_events` filters on the event time, so it never returns them; the graph
+    treats a link with no time as known at every as-of. Their ``event_month`` is null:
+    the filter on it prunes every dated partition.
+    """
+    spec = SILVER_TABLES[RAW_IDENTITY_LINKS.name]
+    return (
+        lake.read(spec)
+        .where(F.col(EVENT_MONTH).isNull() & F.col("observed_ts").isNull())
+        .drop(EVENT_MONTH)
+    )
 
 
 def exploded_rows(exploded: DataFrame, *, as_of: dt.date) -> DataFrame:
