@@ -105,7 +105,8 @@ def test_stale_transactions_stop_ingest_with_exit_5_and_change_no_output(
     write_raw(lake, base())
     ingest(lake, cfg)
     before = versions(lake)
-    assert None not in before.values()
+    # Every silver table exists (the quarantine only once a run had bad rows).
+    assert None not in [v for t, v in before.items() if t.startswith("silver/")]
     # Newest valid row 61 days old; a broken row of yesterday and a valid one of the as-of
     # day itself do not make the table fresh (valid rows strictly before the as-of count).
     stale = [*txns({61: 20, 62: 20}), txn("bad", ts=at(1), amount=0), txn("late", ts=at(0))]

@@ -82,6 +82,19 @@ def test_two_writers_of_a_new_partition_one_commits_the_other_exits_6(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_two_appends_expecting_the_same_version_one_commits_the_other_exits_6(
+    engine: str, tmp_path: Path
+) -> None:
+    """Two ingests racing (an orchestrator retry overlapping a live attempt) both read the
+    same watermark: only one may append its batch."""
+    _seed(engine, tmp_path)
+    out = _race(engine, tmp_path, ("guarded_append", "a", NEW), ("guarded_append", "b", NEW))
+    assert _codes(out) == [0, 6], out
+    winner = next(k for k, (code, _) in out.items() if code == 0)
+    assert _one_ids(tmp_path, NEW) == [winner]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_two_first_writes_of_a_table_never_replace_each_other(
     engine: str, tmp_path: Path
 ) -> None:

@@ -1,7 +1,8 @@
 """One writer process for the concurrency tests: ``python -m tests.lakehouse.writer_process``.
 
 Arguments: engine warehouse mode one_id as_of barrier_dir. Writes one row of
-``tests.lakehouse.test_offline_engine.SPEC`` for ``as_of`` (mode ``append`` or
+``tests.lakehouse.test_offline_engine.SPEC`` for ``as_of`` (mode ``append``,
+``guarded_append``: an append expecting the version read before the barrier, or
 ``overwrite_partitions`` of that date) and exits like the command line: 0, or the
 error's exit code after one ``sparkseg: error:`` line.
 
@@ -60,6 +61,7 @@ def main(engine: str, warehouse: str, mode: str, one_id: str, as_of: str, barrie
     day = dt.date.fromisoformat(as_of)
     df = rows(spark, [(one_id, 1, 1, day)])
     df.cache().count()  # nothing left to compute once past the barrier
+    read = lake.version(SPEC)  # what a guarded append (ingest's commits) expects
     if engine == "offline":
         original = OfflineEngine._row_counts
 
@@ -74,6 +76,8 @@ def main(engine: str, warehouse: str, mode: str, one_id: str, as_of: str, barrie
     try:
         if mode == "append":
             lake.write(df, SPEC, mode="append")
+        elif mode == "guarded_append":
+            lake.write(df, SPEC, mode="append", expect_version=-1 if read is None else read)
         else:
             lake.write(df, SPEC, mode="overwrite_partitions", replace={"as_of_date": day})
     except SparksegError as err:

@@ -101,6 +101,7 @@ class Batch:
     raw_version: int
     raw_table_id: str
     state: SilverState | None  # silver's state before this batch
+    silver_version: int | None  # silver's version when planned: its commit expects it
     tag: str  # the quarantine commit tag (see module doc)
     note: str
     # Its bad rows were appended by an earlier attempt that died before the silver commit.
@@ -139,7 +140,8 @@ def plan_batch(
             note = (f"{len(changes.files)} new file(s) in versions "
                     f"{state.raw_version + 1}..{until}")
             tag = batch_tag(raw, silver_version, mode)
-            return Batch(raw, df, mode, until, info.id, state, tag, note, tag in pending)
+            return Batch(raw, df, mode, until, info.id, state, silver_version, tag, note,
+                         tag in pending)
         reason = changes.rewritten
         if raw.name != RAW_CUSTOMERS.name:
             log.warning("ingest %s: %s; re-ingesting the whole table", raw.name, reason)
@@ -147,5 +149,5 @@ def plan_batch(
     until = pending.get(batch_tag(raw, silver_version, mode), current)
     df = lake.read(raw, version=until)
     tag = batch_tag(raw, silver_version, mode)
-    return Batch(raw, df, mode, until, info.id, state, tag,
+    return Batch(raw, df, mode, until, info.id, state, silver_version, tag,
                  f"whole table at version {until} ({reason})", tag in pending)

@@ -124,6 +124,9 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     window = cfg.ingest.volume.window_days
 
     # Every raw table is opened and its columns checked (metadata only) before any job.
+    # Every commit below expects the version its table had here: of two ingests racing
+    # (an orchestrator retry overlapping a live attempt), the second to commit exits 6.
+    quarantine_version = lake.version(OPS_QUARANTINE)
     pending = pending_batches(lake)
     batches = {spec.name: plan_batch(lake, spec, full_refresh=cfg.ingest.full_refresh,
                                      pending=pending) for spec in RAW_TABLES}
@@ -162,13 +165,19 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         for name, note in notes.items():
             log.info("ingest guards %s: %s", name, note)
         check_guards(failures)
-        _write_quarantine(lake, batches, flagged, counts, as_of=as_of, run_id=run_id, now=now)
+        _write_quarantine(lake, batches, flagged, counts, as_of=as_of, run_id=run_id, now=now,
+                          expect_version=_expected(quarantine_version))
         for spec in RAW_TABLES:
             _write_silver(lake, batches[spec.name], flagged[spec.name], counts[spec.name],
                           as_of=as_of)
     finally:
         for df in candidates.values():
             df.unpersist()
+
+
+def _expected(version: int | None) -> int:
+    """The version a commit expects; -1: the table must not exist yet."""
+    return -1 if version is None else version
 
 
 def _prior_state(batch: Batch) -> SilverState | None:
@@ -238,6 +247,7 @@ def _write_quarantine(
     as_of: dt.date,
     run_id: str,
     now: dt.datetime,
+    expect_version: int | None,
 ) -> None:
     """The bad rows of every batch not quarantined yet, in one commit naming the batches.
 
@@ -254,7 +264,8 @@ def _write_quarantine(
     # Bad rows are a small share of a batch: rebalancing (AQE sizes the partitions)
     # writes a few files instead of one tiny file per input partition.
     lake.write(bad.hint("rebalance"), OPS_QUARANTINE, mode="append",
-               metadata={f"{BATCH_PREFIX}{b.raw.name}": f"{b.tag} {b.raw_version}" for b in due})
+               metadata={f"{BATCH_PREFIX}{b.raw.name}": f"{b.tag} {b.raw_version}" for b in due},
+               expect_version=expect_version)
 
 
 def _write_silver(
@@ -276,10 +287,11 @@ def _write_silver(
     if name in EVENT_TIME:
         rows = valid.withColumn(EVENT_MONTH, event_month(F.col(EVENT_TIME[name])))
         mode: WriteMode = "overwrite" if batch.mode == "full" else "append"
-        lake.write(rows.hint("rebalance", EVENT_MONTH), spec, mode=mode, metadata=state)
+        lake.write(rows.hint("rebalance", EVENT_MONTH), spec, mode=mode, metadata=state,
+                   expect_version=_expected(batch.silver_version))
     else:
         lake.write(_new_versions(lake, valid, batch, as_of=as_of), spec, mode="append",
-                   metadata=state)
+                   metadata=state, expect_version=_expected(batch.silver_version))
 
 
 def _new_versions(lake: Lakehouse, valid: DataFrame, batch: Batch, *, as_of: dt.date

@@ -109,6 +109,7 @@ class Lakehouse:
         mode: WriteMode,
         replace: Mapping[str, Any] | None = None,
         metadata: Mapping[str, str] | None = None,
+        expect_version: int | None = None,
     ) -> WriteResult:
         """Write ``df`` (conformed to ``spec``) in one Delta commit.
 
@@ -128,6 +129,7 @@ class Lakehouse:
             partition_by=spec.partition_by,
             replace={k: _plain(v) for k, v in (replace or {}).items()},
             metadata=meta,
+            expect_version=expect_version,
         )
         if current is not None:
             current.record_write(spec.name, result.version, result.rows)

@@ -82,7 +82,12 @@ class DeltaEngine(Protocol):
         partition_by: tuple[str, ...],
         replace: Mapping[str, Any] | None,
         metadata: Mapping[str, str],
-    ) -> WriteResult: ...
+        expect_version: int | None = None,
+    ) -> WriteResult:
+        """``expect_version``: commit only if the table is still at this version (-1: does
+        not exist yet), else :class:`CommitConflictError`: for a writer whose rows depend
+        on what it read (ingest's batches on the watermark)."""
+        ...
 
     def delete_partitions_before(
         self,

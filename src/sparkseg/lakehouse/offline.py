@@ -201,6 +201,7 @@ class OfflineEngine:
         partition_by: tuple[str, ...],
         replace: Mapping[str, Any] | None,
         metadata: Mapping[str, str],
+        expect_version: int | None = None,
     ) -> WriteResult:
         exists = self.exists(uri)
         dtable = DeltaTable(uri, storage_options=self.storage_options) if exists else None
@@ -276,6 +277,9 @@ class OfflineEngine:
         custom = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
         delta_schema = DeltaSchema.from_json(df.schema.json())
         read_version = dtable.version() if dtable is not None else -1
+        if expect_version is not None and read_version != expect_version:
+            raise CommitConflictError(table, f"another writer committed version {read_version} "
+                                      f"after version {expect_version} was read")
         if dtable is None:
             try:
                 # "error": a table another writer created meanwhile is never replaced.
@@ -293,7 +297,8 @@ class OfflineEngine:
                 if not self.exists(uri):
                     raise
                 log.info("%s was created by another writer meanwhile (%s)", table, err)
-        version = self._commit(uri, table, adds, mode, partition_by, replace, custom, read_version)
+        version = self._commit(uri, table, adds, mode, partition_by, replace, custom, read_version,
+                               guarded=expect_version is not None)
         return WriteResult(table, version, sum(counts.values()), len(adds))
 
     def _commit(
@@ -306,6 +311,8 @@ class OfflineEngine:
         replace: Mapping[str, Any] | None,
         custom: Mapping[str, str],
         read_version: int,
+        *,
+        guarded: bool = False,
     ) -> int:
         """Commit ``adds`` to an existing table; return the version committed.
 
@@ -322,10 +329,13 @@ class OfflineEngine:
             filters = [(c, "=", _partition_value_str(v)) for c, v in replace.items()]
         for _attempt in range(_MAX_COMMIT_ATTEMPTS):
             dtable = DeltaTable(uri, storage_options=self.storage_options)
+            if guarded and dtable.version() != read_version:
+                raise CommitConflictError(
+                    table, f"version {dtable.version()} was committed by another writer")
             if dtable.version() > read_version and mode != "append":
                 self._check_winners(uri, table, range(read_version + 1, dtable.version() + 1),
                                     mode, replace)
-            retries = None if mode == "append" else 0
+            retries = None if mode == "append" and not guarded else 0
             try:
                 dtable.create_write_transaction(
                     adds,  # type: ignore[arg-type]
@@ -338,7 +348,7 @@ class OfflineEngine:
                     ),
                 )
             except CommitFailedError as err:
-                if mode == "append":
+                if mode == "append" and not guarded:
                     raise CommitConflictError(table, str(err).splitlines()[0]) from None
                 # Someone committed between our snapshot and our commit: check and retry.
                 read_version = dtable.version()

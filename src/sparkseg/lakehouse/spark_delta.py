@@ -47,6 +47,10 @@ def delta_spark_available(spark: SparkSession) -> bool:
 _USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
 
 
+def _version_or_minus_one(version: int | None) -> int:
+    return -1 if version is None else version
+
+
 def _sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -131,6 +135,7 @@ class SparkDeltaEngine:
         partition_by: tuple[str, ...],
         replace: Mapping[str, Any] | None,
         metadata: Mapping[str, str],
+        expect_version: int | None = None,
     ) -> WriteResult:
         # Loading delta.exceptions.captured makes py4j raise Delta's conflict classes; they
         # share no Python base class but PySparkException, so all of them are named.
@@ -148,6 +153,10 @@ class SparkDeltaEngine:
                     table,
                     retyped=[f"partitioning ({', '.join(have)}; expected {', '.join(partition_by)})"],
                 )
+        if expect_version is not None and _version_or_minus_one(self.version(uri)) != (
+                expect_version):
+            raise CommitConflictError(table, f"another writer committed after version "
+                                      f"{expect_version} was read")
         write_id = uuid.uuid4().hex
         meta = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
         if mode == "overwrite_partitions" and replace:
@@ -161,6 +170,12 @@ class SparkDeltaEngine:
         )
         if partition_by:
             writer = writer.partitionBy(*partition_by)
+        if expect_version is not None:
+            # Delta's idempotent-write transaction: of two writers that both read
+            # ``expect_version``, the one committing second fails (ConcurrentTransaction)
+            # or, if it read the winner's snapshot, is skipped (caught below).
+            writer = (writer.option("txnAppId", f"sparkseg:{table}")
+                      .option("txnVersion", str(expect_version + 1)))
         if mode == "overwrite_partitions":
             if not replace:
                 raise SchemaMismatchError(table, missing=["replace predicate"])
@@ -185,28 +200,36 @@ class SparkDeltaEngine:
                 table, retyped=[f"{other} written while replacing {wanted}"]
             ) from None
         if mode == "append" and self._find_commit(uri, write_id) is None:
+            if expect_version is not None and self.version(uri) != expect_version:
+                raise CommitConflictError(table, "another writer committed first")
             # delta-spark commits nothing for an append of no rows, but a sparkseg write
             # is also a record (ingest's watermark travels in the commit's metadata).
-            self._commit_empty_append(uri, meta)
+            self._commit_empty_append(uri, table, meta, guarded=expect_version is not None)
         return self._result_of_write(uri, table, write_id)
 
     @staticmethod
-    def _commit_empty_append(uri: str, meta: Mapping[str, str]) -> None:
+    def _commit_empty_append(uri: str, table: str, meta: Mapping[str, str], *,
+                             guarded: bool) -> None:
         """An append commit with no files that carries ``meta`` as its ``userMetadata``.
 
         Written with delta-rs (a dependency of sparkseg either way): Delta's protocol has
         no notion of which writer committed, and delta-spark reads the commit like its own.
         """
         from deltalake import DeltaTable as RsTable
+        from deltalake.exceptions import CommitFailedError
         from deltalake.transaction import CommitProperties
 
         rs = RsTable(uri)
-        rs.create_write_transaction(
-            [], mode="append", schema=rs.schema(),
-            partition_by=list(rs.metadata().partition_columns) or None,
-            commit_properties=CommitProperties(
-                custom_metadata={"userMetadata": json.dumps(meta, sort_keys=True)}),
-        )
+        try:
+            rs.create_write_transaction(
+                [], mode="append", schema=rs.schema(),
+                partition_by=list(rs.metadata().partition_columns) or None,
+                commit_properties=CommitProperties(
+                    custom_metadata={"userMetadata": json.dumps(meta, sort_keys=True)},
+                    max_commit_retries=0 if guarded else None),
+            )
+        except CommitFailedError as err:
+            raise CommitConflictError(table, str(err).splitlines()[0]) from None
 
     def _find_commit(self, uri: str, write_id: str) -> int | None:
         """The version of the recent commit carrying ``write_id``, if any."""

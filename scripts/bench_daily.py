@@ -1,0 +1,102 @@
+"""Daily operation: a first full run, then N appended days, each run incrementally.
+
+    python scripts/bench_daily.py --customers 1000000 --days 10 [--warehouse /tmp/bench_daily]
+
+Runs the command line as an operator would (``sparkseg generate``, ``sparkseg run``,
+then per day ``sparkseg generate --append-days 1`` and ``sparkseg run --as-of <day>``),
+with the offline engine and ``--no-report``. Prints, per run: wall seconds of the run,
+seconds and rows written per stage (from ``ops/runs``), and the bytes of ``silver/``'s
+raw copies against ``raw/`` (every file under each table folder, Delta log included).
+Figures only; nothing is asserted (see README "Measured figures").
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sparkseg.tables import RAW_TABLES, SILVER_TABLES
+
+END = dt.date(2026, 11, 1)  # generate.end_date of the config below
+
+
+def _config(root: Path, customers: int) -> Path:
+    path = root / "bench_daily.yaml"
+    path.write_text(
+        f"warehouse: {root / 'lake'}\nengine: offline\nas_of: {END}\n"
+        "spark: {master: 'local[*]', log_level: ERROR, show_progress: false}\n"
+        f"generate: {{customers: {customers}, seed: 42, months: 12, end_date: {END}}}\n",
+        encoding="utf-8")
+    return path
+
+
+def _sparkseg(*args: str) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(["sparkseg", *args], capture_output=True,
+                          text=True, check=False)
+    if proc.returncode != 0:
+        sys.exit(f"sparkseg {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - t0
+
+
+def _bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _stage_rows(lake: Path, as_of: dt.date) -> list[tuple[str, float, int]]:
+    """(stage, seconds, rows written) of the newest ops/runs row per stage of ``as_of``."""
+    from deltalake import DeltaTable
+
+    runs = DeltaTable(str(lake / "ops" / "runs")).to_pyarrow_table().to_pylist()
+    latest: dict[str, dict[str, object]] = {}
+    for r in runs:
+        if r["as_of_date"] == as_of and r["status"] == "succeeded":
+            latest[str(r["stage"])] = r  # appended in order: the last one wins
+    out = []
+    for stage, r in latest.items():
+        counts = dict(r["row_counts"] or [])  # type: ignore[call-overload]
+        out.append((stage, float(r["seconds"]), sum(int(v) for v in counts.values())))  # type: ignore[arg-type]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--warehouse", default="/tmp/sparkseg_bench_daily")
+    parser.add_argument("--keep", action="store_true", help="keep the warehouse afterwards")
+    args = parser.parse_args()
+    os.environ.setdefault("SPARKSEG_HASH_KEY", "bench-daily-key")
+
+    root = Path(args.warehouse)
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    config = str(_config(root, args.customers))
+    lake = root / "lake"
+    print(f"customers={args.customers} days={args.days} cores={os.cpu_count()} "
+          f"load={os.getloadavg()[0]:.1f}")
+    print(f"generate: {_sparkseg('generate', '--config', config):.0f}s")
+    for day in range(args.days + 1):
+        as_of = END + dt.timedelta(days=day)
+        if day:
+            gen = _sparkseg("generate", "--config", config, "--append-days", "1")
+        wall = _sparkseg("run", "--config", config, "--as-of", as_of.isoformat(), "--no-report")
+        raw = sum(_bytes(lake / s.name) for s in RAW_TABLES)
+        silver = sum(_bytes(lake / s.name) for s in SILVER_TABLES.values())
+        stages = ", ".join(f"{s} {sec:.0f}s/{rows:,} rows"
+                           for s, sec, rows in _stage_rows(lake, as_of))
+        appended = f" (append-days {gen:.0f}s)" if day else " (first run: full)"
+        print(f"{as_of} run {wall:.0f}s{appended}; raw {raw / 2**20:.1f} MiB, silver copies "
+              f"{silver / 2**20:.1f} MiB ({silver / raw:.2f}x); {stages}")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
