@@ -23,17 +23,15 @@ from pathlib import Path
 
 from sparkseg.tables import RAW_TABLES, SILVER_TABLES
 
-END = dt.date(2026, 11, 1)  # generate.end_date of the config below
+END = dt.date(2026, 11, 1)  # generate.end_date of conf/local.yaml
 
 
-def _config(root: Path, customers: int) -> Path:
-    path = root / "bench_daily.yaml"
-    path.write_text(
-        f"warehouse: {root / 'lake'}\nengine: offline\nas_of: {END}\n"
-        "spark: {master: 'local[*]', log_level: ERROR, show_progress: false}\n"
-        f"generate: {{customers: {customers}, seed: 42, months: 12, end_date: {END}}}\n",
-        encoding="utf-8")
-    return path
+def _settings(root: Path, customers: int) -> list[str]:
+    """conf/local.yaml (its rules, audiences and dictionary) on a warehouse of our own."""
+    conf = Path(__file__).resolve().parents[1] / "conf" / "local.yaml"
+    sets = {"warehouse": root / "lake", "engine": "offline", "generate.customers": customers,
+            "spark.log_level": "ERROR", "spark.show_progress": "false"}
+    return ["--config", str(conf), *(a for k, v in sets.items() for a in ("--set", f"{k}={v}"))]
 
 
 def _sparkseg(*args: str) -> float:
@@ -56,7 +54,7 @@ def _stage_rows(lake: Path, as_of: dt.date) -> list[tuple[str, float, int]]:
     runs = DeltaTable(str(lake / "ops" / "runs")).to_pyarrow_table().to_pylist()
     latest: dict[str, dict[str, object]] = {}
     for r in runs:
-        if r["as_of_date"] == as_of and r["status"] == "succeeded":
+        if r["as_of_date"] == as_of and r["status"] == "succeeded" and r["stage"] != "generate":
             latest[str(r["stage"])] = r  # appended in order: the last one wins
     out = []
     for stage, r in latest.items():
@@ -77,16 +75,16 @@ def main() -> None:
     root = Path(args.warehouse)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    config = str(_config(root, args.customers))
+    config = _settings(root, args.customers)
     lake = root / "lake"
     print(f"customers={args.customers} days={args.days} cores={os.cpu_count()} "
           f"load={os.getloadavg()[0]:.1f}")
-    print(f"generate: {_sparkseg('generate', '--config', config):.0f}s")
+    print(f"generate: {_sparkseg('generate', *config):.0f}s")
     for day in range(args.days + 1):
         as_of = END + dt.timedelta(days=day)
         if day:
-            gen = _sparkseg("generate", "--config", config, "--append-days", "1")
-        wall = _sparkseg("run", "--config", config, "--as-of", as_of.isoformat(), "--no-report")
+            gen = _sparkseg("generate", *config, "--append-days", "1")
+        wall = _sparkseg("run", *config, "--as-of", as_of.isoformat(), "--no-report")
         raw = sum(_bytes(lake / s.name) for s in RAW_TABLES)
         silver = sum(_bytes(lake / s.name) for s in SILVER_TABLES.values())
         stages = ", ".join(f"{s} {sec:.0f}s/{rows:,} rows"

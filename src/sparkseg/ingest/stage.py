@@ -256,11 +256,13 @@ def _write_quarantine(
     """
     due = [b for name, b in batches.items() if not b.empty_increment and not b.quarantined
            and any(r is not None for r in counts[name].reasons)]
-    if not due:
+    if not due and expect_version != -1:
         return
+    # With nothing to quarantine on the first run, the table is still created (empty):
+    # readers of ops/quarantine find it from the first ingest on.
     bad = reduce(DataFrame.unionByName, [
         to_quarantine_rows(flagged[b.raw.name], source_table=b.raw.name, run_id=run_id,
-                           quarantined_at=now, as_of=as_of) for b in due])
+                           quarantined_at=now, as_of=as_of) for b in due or batches.values()])
     # Bad rows are a small share of a batch: rebalancing (AQE sizes the partitions)
     # writes a few files instead of one tiny file per input partition.
     lake.write(bad.hint("rebalance"), OPS_QUARANTINE, mode="append",
