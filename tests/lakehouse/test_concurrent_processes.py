@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deltalake import DeltaTable
@@ -113,10 +114,34 @@ def test_a_replace_racing_an_append_to_its_partition_loses_no_appended_row(
     _seed(engine, tmp_path)
     out = _race(engine, tmp_path, ("overwrite_partitions", "r", OLD), ("append", "x", OLD))
     assert out["x"][0] == 0, out  # an append never conflicts
-    if out["r"][0] == 0:
+    modes = _commit_modes(tmp_path)
+    if out["r"][0] != 0:
+        # The append committed first and the replace had already read the table: it
+        # saw the append land under it and stopped.
+        assert out["r"][0] == 6, out
+        assert modes[1:] == ["Append"], modes
+        assert _one_ids(tmp_path, OLD) == ["seed", "x"]
+    elif modes[1:] == ["Overwrite", "Append"]:
         # The replace committed first; the append landed after it.
         assert _one_ids(tmp_path, OLD) == ["r", "x"]
     else:
-        # The append committed first: the replace saw it and stopped.
-        assert out["r"][0] == 6, out
-        assert _one_ids(tmp_path, OLD) == ["seed", "x"]
+        # The append committed before the replace read the table (delta-spark reads,
+        # writes and commits in the one call after the barrier): the replace then
+        # replaced a partition that already held the row, as a later replace must.
+        assert modes[1:] == ["Append", "Overwrite"], modes
+        # ... and it must have read the table the append left (delta-spark records the
+        # version a transaction read); had it read the seed alone, the row would be lost.
+        overwrite = _commits(tmp_path)[2]
+        assert overwrite.get("readVersion") == 1, overwrite
+        assert _one_ids(tmp_path, OLD) == ["r"]
+
+
+def _commits(tmp: Path) -> list[dict[str, Any]]:
+    """The commit infos of the test table, oldest first."""
+    history = DeltaTable(str(tmp / "lake" / "gold" / "sample")).history()
+    return sorted(history, key=lambda entry: int(entry["version"]))
+
+
+def _commit_modes(tmp: Path) -> list[str]:
+    """The write mode of each commit of the test table, oldest first."""
+    return [str(c["operationParameters"].get("mode", "")).strip('"') for c in _commits(tmp)]
