@@ -4,7 +4,8 @@
 
 Runs the command line as an operator would (``sparkseg generate``, ``sparkseg run``,
 then per day ``sparkseg generate --append-days 1`` and ``sparkseg run --as-of <day>``),
-with the offline engine and ``--no-report``. Prints, per run: wall seconds of the run,
+with the offline engine and ``--no-report``, retraining the model every
+``--retrain-every-days`` (default 7, as conf/cluster.yaml). Prints, per run: wall seconds of the run,
 seconds and rows written per stage (from ``ops/runs``), and the bytes of ``silver/``'s
 raw copies against ``raw/`` (every file under each table folder, Delta log included).
 Figures only; nothing is asserted (see README "Measured figures").
@@ -26,10 +27,11 @@ from sparkseg.tables import RAW_TABLES, SILVER_TABLES
 END = dt.date(2026, 11, 1)  # generate.end_date of conf/local.yaml
 
 
-def _settings(root: Path, customers: int) -> list[str]:
+def _settings(root: Path, customers: int, retrain_every_days: int) -> list[str]:
     """conf/local.yaml (its rules, audiences and dictionary) on a warehouse of our own."""
     conf = Path(__file__).resolve().parents[1] / "conf" / "local.yaml"
     sets = {"warehouse": root / "lake", "engine": "offline", "generate.customers": customers,
+            "segment.retrain_every_days": retrain_every_days,
             "spark.log_level": "ERROR", "spark.show_progress": "false"}
     return ["--config", str(conf), *(a for k, v in sets.items() for a in ("--set", f"{k}={v}"))]
 
@@ -68,6 +70,8 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--warehouse", default="/tmp/sparkseg_bench_daily")
+    parser.add_argument("--retrain-every-days", type=int, default=7,
+                        help="segment.retrain_every_days (0: train for every day)")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse afterwards")
     args = parser.parse_args()
     os.environ.setdefault("SPARKSEG_HASH_KEY", "bench-daily-key")
@@ -75,9 +79,10 @@ def main() -> None:
     root = Path(args.warehouse)
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    config = _settings(root, args.customers)
+    config = _settings(root, args.customers, args.retrain_every_days)
     lake = root / "lake"
-    print(f"customers={args.customers} days={args.days} cores={os.cpu_count()} "
+    print(f"customers={args.customers} days={args.days} "
+          f"retrain_every_days={args.retrain_every_days} cores={os.cpu_count()} "
           f"load={os.getloadavg()[0]:.1f}")
     print(f"generate: {_sparkseg('generate', *config):.0f}s")
     for day in range(args.days + 1):

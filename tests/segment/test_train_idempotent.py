@@ -145,3 +145,38 @@ def test_retrain_true_trains_a_new_version_on_identical_input(
     )
     run_stage(spark_clean, _config(root, model_version=1), "train", AS_OF)
     assert store.versions() == [1, 2]  # reused v2
+
+
+@pytest.mark.parametrize(("every_days", "versions"), [(29, [1]), (28, [1, 2]), (0, [1, 2])])
+def test_a_model_younger_than_retrain_every_days_is_reused_for_a_later_as_of(
+    spark_clean: SparkSession, baseline: Path, tmp_path: Path, every_days: int,
+    versions: list[int],
+) -> None:
+    """v1 is trained for AS_OF; D2 is 28 days later: reused when 28 < every_days."""
+    root = _copy(baseline, tmp_path)
+    cfg = _config(root, retrain_every_days=every_days)
+    lake = Lakehouse(spark_clean, cfg)
+    _write_features(spark_clean, lake, _change_one_value(ROWS), D2)
+    led = run_stage(spark_clean, cfg, "train", D2)
+
+    store = ModelStore(lake, cfg.segment.model_name)
+    assert store.versions() == versions
+    reused = versions == [1]
+    assert ("retrain_every_days=29" in led.message) == reused, led.message
+    # The cadence is no fit setting: the new version's settings equal v1's.
+    if not reused:
+        assert store.load_metadata(2).settings_fingerprint == (
+            store.load_metadata(1).settings_fingerprint
+        )
+
+
+def test_a_model_trained_for_a_later_as_of_is_not_reused_for_a_backfill(
+    spark_clean: SparkSession, baseline: Path, tmp_path: Path
+) -> None:
+    root = _copy(baseline, tmp_path)
+    cfg = _config(root, retrain_every_days=365)
+    lake = Lakehouse(spark_clean, cfg)
+    earlier = AS_OF - dt.timedelta(days=1)
+    _write_features(spark_clean, lake, ROWS, earlier)
+    run_stage(spark_clean, cfg, "train", earlier)
+    assert ModelStore(lake, cfg.segment.model_name).versions() == [1, 2]

@@ -75,6 +75,10 @@ class SegmentConfig(Section):
     # train reuses the latest model when it was trained for the same as-of on identical
     # input and settings (fingerprints in its metadata); true forces a new version.
     retrain: bool = False
+    # Daily runs score with the latest model while it is younger than this many days
+    # (trained for an earlier as-of, with the same settings); 0 fits for every as-of.
+    # A model is then trained on the first as-of at least this many days after it.
+    retrain_every_days: int = Field(0, ge=0)
     features: tuple[ClusterFeature, ...] = DEFAULT_FEATURES
     algorithms: tuple[Algorithm, ...] = ("kmeans",)
     k_min: int = Field(4, ge=2)

@@ -77,7 +77,9 @@ def keep_training_sample(df: DataFrame, *, share: float, seed: int) -> DataFrame
 
 # Segment settings that do not change what train fits or publishes: the version score
 # pins, the retrain switch itself, and the extra columns only profile describes.
-_NOT_FIT_SETTINGS = frozenset({"model_version", "retrain", "profile_extra_features"})
+_NOT_FIT_SETTINGS = frozenset(
+    {"model_version", "retrain", "retrain_every_days", "profile_extra_features"}
+)
 
 
 def settings_fingerprint(seg: SegmentConfig) -> str:
@@ -294,6 +296,28 @@ def _same_training(
     return latest if same else None
 
 
+def _recent_model(
+    store: ModelStore, as_of: dt.date, settings_fp: str, every_days: int
+) -> tuple[int, dt.date] | None:
+    """The latest version and its as-of if it was trained for an as-of less than
+    ``every_days`` before ``as_of`` (strictly earlier) with these settings."""
+    latest = store.latest()
+    if latest is None or every_days == 0:
+        return None
+    meta = store.load_metadata(latest)
+    age = (as_of - meta.as_of_date).days
+    if 0 < age < every_days and meta.settings_fingerprint == settings_fp:
+        return latest, meta.as_of_date
+    return None
+
+
+def _note_reuse(note: str) -> None:
+    log.info("%s", note)
+    led = ledger.current()
+    if led is not None:
+        led.message = note
+
+
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     seg = cfg.segment
     lake = Lakehouse(spark, cfg)
@@ -302,6 +326,18 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     preprocess.check_feature_columns(
         features.schema, [*seg.feature_names], CUSTOMER_FEATURES_NAME
     )
+    settings_fp = settings_fingerprint(seg)
+    recent = None if seg.retrain else _recent_model(
+        store, as_of, settings_fp, seg.retrain_every_days
+    )
+    if recent is not None:
+        # Checked before the fingerprint pass: the input is not read at all.
+        version, trained_for = recent
+        _note_reuse(
+            f"train: model {seg.model_name} v{version} trained for {trained_for} is less than "
+            f"segment.retrain_every_days={seg.retrain_every_days} days old; reusing it"
+        )
+        return
     columns = [ID_COL, *seg.feature_names]
     population, input_fp = count_and_fingerprint(features, columns)
     if population == 0:
@@ -309,17 +345,13 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
             CUSTOMER_FEATURES_NAME, lake.uri(CUSTOMER_FEATURES_NAME),
             f"no rows for as_of_date {as_of}; run `sparkseg features` first",
         )
-    settings_fp = settings_fingerprint(seg)
     led = ledger.current()
     reused = None if seg.retrain else _same_training(store, as_of, input_fp, settings_fp)
     if reused is not None:
-        note = (
+        _note_reuse(
             f"train: model {seg.model_name} v{reused} was already trained for {as_of} "
             "on identical input and settings; reusing it"
         )
-        log.info("%s", note)
-        if led is not None:
-            led.message = note
         return
     share = sample_share(population, fraction=seg.sample_fraction, max_rows=seg.sample_max_rows)
     sample = features.select(*columns).transform(
