@@ -20,6 +20,13 @@ import pyarrow as pa
 from deltalake import write_deltalake
 
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.segment.model_store import (
+    METADATA_FILE,
+    CandidateScore,
+    ModelMetadata,
+    ModelStore,
+    SegmentInfo,
+)
 from sparkseg.tables import DB, INT, OPS_QUARANTINE, OPS_RUNS, D, L, S, TableSpec, schema
 
 PREV, AS_OF = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
@@ -270,25 +277,47 @@ SCORES = [
 ]
 
 
-def metadata_doc() -> dict[str, object]:
-    """The shape train writes (sparkseg.segment.model_store.ModelMetadata), trimmed."""
-    return {
-        "format": 1, "model_name": "customer_segments", "version": 1,
-        "algorithm": "kmeans", "k": 4,
-        "scores": [
-            {"algorithm": a, "k": k, "cost": c, "silhouette": s, "min_share": 0.1,
-             "sizes": [], "fit_seconds": 1.0, "eligible": True,
-             "chosen": a == "kmeans" and k == 4}
-            for a, k, c, s in SCORES
+def metadata(version: int = 1, *, k: int = 4, algorithm: str = "kmeans") -> ModelMetadata:
+    """A model's metadata as train writes it (sparkseg.segment.model_store.ModelMetadata):
+    the k-selection scores of :data:`SCORES` (the chosen pair flagged) and the four
+    segments of :data:`NAMES` with their lifts. ``k`` and ``algorithm`` are the choice."""
+    features = list(LIFTS)
+    sizes = [SEG_NOW.count(s) for s in NAMES]
+    return ModelMetadata(
+        model_name="customer_segments", version=version,
+        created_at=dt.datetime(2026, 11, 1, 2, 0, tzinfo=dt.UTC), as_of_date=AS_OF,
+        algorithm=algorithm, k=k, seed=1, max_iter=20, kmeans_solver="auto",
+        features=features, preprocessing=[], impute_values={f: base for f, (base, _) in
+                                                            LIFTS.items()},
+        choice_rule="silhouette", min_segment_share=0.05, rule_satisfied=True,
+        scores=[
+            CandidateScore(algorithm=a, k=n, cost=c, silhouette=s, min_share=0.1, sizes=[],
+                           fit_seconds=1.0, eligible=True, chosen=(a, n) == (algorithm, k))
+            for a, n, c, s in SCORES
         ],
-    }
+        input_versions={"silver/customer_features": 0}, training_rows=sum(sizes),
+        population={f: {"mean": base, "std": base / 4} for f, (base, _) in LIFTS.items()},
+        segments=[
+            SegmentInfo(cluster=s, segment_id=s, size=sizes[s], share=sizes[s] / sum(sizes),
+                        centroid={f: base * (1 + z[s] / 4) for f, (base, z) in LIFTS.items()},
+                        lifts={f: z[s] for f, (_, z) in LIFTS.items()}, name_en=en,
+                        name_zh=zh, matched=version > 1, match_distance=None)
+            for s, (en, zh) in NAMES.items()
+        ],
+        previous_version=version - 1 or None, match_threshold=0.5,
+        max_segment_id=max(NAMES), spark_version="4.1.1",
+    )
 
 
-def write_metadata(lake: Lakehouse, doc: dict[str, object] | None = None,
-                   version: int = 1) -> Path:
-    folder = Path(lake.path("models", lake.cfg.segment.model_name, str(version)))
+def write_metadata(lake: Lakehouse, meta: ModelMetadata | None = None) -> Path:
+    """Publish ``meta`` (default :func:`metadata`) where the model store keeps it, as
+    ``ModelStore.save`` writes it (without the fitted pipeline, which the report never
+    reads)."""
+    meta = metadata() if meta is None else meta
+    store = ModelStore(lake, lake.cfg.segment.model_name)
+    folder = Path(store.path(meta.version))
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "metadata.json"
-    path.write_text(json.dumps(metadata_doc() if doc is None else doc), encoding="utf-8")
+    path = folder / METADATA_FILE
+    path.write_text(json.dumps(meta.model_dump(mode="json"), indent=2, ensure_ascii=False),
+                    encoding="utf-8")
     return path
-

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
-from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.report.data import (
     AudienceSize,
     Missing,
@@ -23,7 +19,6 @@ from sparkseg.report.data import (
     audiences_of,
     evaluation_of,
     migration_of,
-    model_of,
     quarantine_of,
     runs_of,
     segment_tags_of,
@@ -191,41 +186,6 @@ def test_absent_table_and_table_lacking_a_column_are_missing_with_the_reason(
     lake.write(lake.spark.createDataFrame([("vip", D1)], old.schema), old, mode="append")
     lacking = _open(lake, "gold/tag_counts", ["tag", "value", "customers"])
     assert lacking == Missing("gold/tag_counts lacks column(s) value, customers")
-
-
-def _save_model(cfg: Config, lake: Lakehouse, version: int, k: int | None) -> None:
-    folder = Path(lake.path("models", cfg.segment.model_name, str(version)))
-    folder.mkdir(parents=True)
-    if k is not None:
-        (folder / "metadata.json").write_text(json.dumps({"algorithm": "kmeans", "k": k}))
-
-
-def test_model_is_the_version_that_scored_the_as_of(lake: Lakehouse, cfg: Config) -> None:
-    _save_model(cfg, lake, 1, 4)
-    _save_model(cfg, lake, 2, 6)
-    files = HadoopFs(lake.spark, lake.root)
-    segs = [Segment(1, "a", "甲", 1, 1.0, 1)]
-    got = model_of(files, lake, cfg, segs)
-    assert not isinstance(got, Missing)
-    assert (got.version, got.k) == (1, 4)
-
-
-def test_without_segments_the_model_is_the_latest_complete_save(
-    lake: Lakehouse, cfg: Config,
-) -> None:
-    _save_model(cfg, lake, 1, 4)
-    _save_model(cfg, lake, 2, 6)
-    _save_model(cfg, lake, 3, None)  # interrupted save: no metadata.json
-    files = HadoopFs(lake.spark, lake.root)
-    got = model_of(files, lake, cfg, Missing("no segments"))
-    assert not isinstance(got, Missing)
-    assert (got.version, got.k) == (2, 6)
-
-
-def test_no_saved_model_is_missing(lake: Lakehouse, cfg: Config) -> None:
-    files = HadoopFs(lake.spark, lake.root)
-    got = model_of(files, lake, cfg, Missing("no segments"))
-    assert isinstance(got, Missing) and "no saved model" in got.reason
 
 
 def test_tag_lifts_average_to_one_over_segments_for_generated_customers(

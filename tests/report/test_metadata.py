@@ -1,63 +1,82 @@
-"""Reading k-selection scores from a model's metadata.json (no Spark)."""
+"""The report reads a model's metadata through the model store, as train writes it."""
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
-import pytest
+from sparkseg.config import Config
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.report.data import KScore, Missing, ModelInfo, Segment, model_of
+from sparkseg.segment.model_store import ModelStore
+from tests.report.sample_gold import metadata, write_metadata
 
-from sparkseg.report.data import KScore, parse_model_metadata
-from tests.report.sample_gold import metadata_doc
-
-
-def test_train_shape_gives_chosen_pair_and_scores_sorted_by_algorithm_and_k() -> None:
-    algorithm, k, scores = parse_model_metadata(json.dumps(metadata_doc()))
-    assert (algorithm, k) == ("kmeans", 4)
-    assert len(scores) == 10
-    assert scores[0] == KScore("bisecting_kmeans", 4, 9_600.0, 0.36, True, 0.1)
-    assert [s.k for s in scores if s.algorithm == "kmeans"] == [4, 5, 6, 7, 8]
+NO_SEGMENTS = Missing("no segments")
 
 
-def test_chosen_pair_under_chosen_key_and_alternative_names_are_understood() -> None:
-    doc = {
-        "chosen": {"algorithm": "bisecting_kmeans", "k": 5},
-        "candidates": [
-            {"algorithm": "bisecting_kmeans", "k": 5, "wssse": 10.5, "silhouette": 0.3},
-            {"algorithm": "bisecting_kmeans", "k": 4, "training_cost": 12.0},
-        ],
-    }
-    algorithm, k, scores = parse_model_metadata(json.dumps(doc))
-    assert (algorithm, k) == ("bisecting_kmeans", 5)
-    assert scores == (
-        KScore("bisecting_kmeans", 4, 12.0, None),
-        KScore("bisecting_kmeans", 5, 10.5, 0.3),
-    )
+def test_sample_metadata_is_what_the_model_store_reads_back(lake: Lakehouse, cfg: Config) -> None:
+    write_metadata(lake)
+    store = ModelStore(lake, cfg.segment.model_name)
+    assert store.versions() == [1]
+    assert store.load_metadata(1) == metadata()
 
 
-def test_chosen_flag_on_an_entry_stands_in_for_a_missing_top_level_pair() -> None:
-    doc = {"scores": [{"algorithm": "kmeans", "k": 6, "cost": 1.0, "chosen": True},
-                      {"algorithm": "kmeans", "k": 7, "cost": 0.9}]}
-    algorithm, k, _ = parse_model_metadata(json.dumps(doc))
-    assert (algorithm, k) == ("kmeans", 6)
+def test_model_info_has_the_chosen_pair_and_scores_sorted_by_algorithm_and_k(
+    lake: Lakehouse, cfg: Config
+) -> None:
+    path = write_metadata(lake)
+    got = model_of(lake, cfg, NO_SEGMENTS)
+    assert isinstance(got, ModelInfo)
+    assert (got.name, got.version, got.algorithm, got.k) == ("customer_segments", 1, "kmeans", 4)
+    assert Path(got.path) == path
+    assert len(got.scores) == 10
+    assert got.scores[0] == KScore("bisecting_kmeans", 4, 9_600.0, 0.36, True, 0.1)
+    assert [s.k for s in got.scores if s.algorithm == "kmeans"] == [4, 5, 6, 7, 8]
 
 
-def test_entries_without_k_or_with_non_numbers_are_skipped_and_nan_becomes_none() -> None:
-    doc = {"algorithm": "kmeans", "k": 4, "scores": [
-        {"algorithm": "kmeans", "cost": 3.0},
-        {"algorithm": "kmeans", "k": "four", "cost": 3.0},
-        "not an entry",
-        {"k": 4, "cost": "NaN", "silhouette": 0.5},
-    ]}
-    _, _, scores = parse_model_metadata(json.dumps(doc))
-    # An entry without an algorithm takes the chosen one.
-    assert scores == (KScore("kmeans", 4, None, 0.5),)
+def test_model_is_the_version_that_scored_the_as_of(lake: Lakehouse, cfg: Config) -> None:
+    write_metadata(lake, metadata(1, k=4))
+    write_metadata(lake, metadata(2, k=6))
+    got = model_of(lake, cfg, [Segment(1, "a", "甲", 1, 1.0, 1)])
+    assert isinstance(got, ModelInfo) and (got.version, got.k) == (1, 4)
 
 
-def test_metadata_without_scores_gives_an_empty_list() -> None:
-    assert parse_model_metadata('{"algorithm": "kmeans", "k": 3}') == ("kmeans", 3, ())
+def test_without_segments_the_model_is_the_latest_complete_save(
+    lake: Lakehouse, cfg: Config
+) -> None:
+    write_metadata(lake, metadata(1, k=4))
+    write_metadata(lake, metadata(2, k=6))
+    interrupted = Path(ModelStore(lake, cfg.segment.model_name).path(3))
+    interrupted.mkdir(parents=True)  # a save that never published its metadata.json
+    got = model_of(lake, cfg, NO_SEGMENTS)
+    assert isinstance(got, ModelInfo) and (got.version, got.k) == (2, 6)
 
 
-@pytest.mark.parametrize("text", ["[1, 2]", "{not json"])
-def test_metadata_that_is_not_a_json_object_is_a_value_error(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_model_metadata(text)
+def test_no_saved_model_is_missing(lake: Lakehouse, cfg: Config) -> None:
+    got = model_of(lake, cfg, NO_SEGMENTS)
+    assert isinstance(got, Missing) and got.reason.startswith("no saved model under ")
+
+
+def test_version_of_the_segments_without_metadata_is_missing(
+    lake: Lakehouse, cfg: Config
+) -> None:
+    write_metadata(lake, metadata(1))
+    got = model_of(lake, cfg, [Segment(1, "a", "甲", 1, 1.0, 2)])
+    assert isinstance(got, Missing)
+    folder = ModelStore(lake, cfg.segment.model_name).path(2)
+    assert got.reason == f"no model metadata at {folder}/metadata.json"
+
+
+def test_metadata_train_never_writes_is_unreadable_not_guessed(
+    lake: Lakehouse, cfg: Config
+) -> None:
+    # The shapes the report used to accept (a "chosen" pair, a "candidates" list with
+    # "wssse" costs) are not train's: the page says the metadata is unreadable.
+    path = write_metadata(lake)
+    path.write_text('{"chosen": {"algorithm": "kmeans", "k": 5}, "candidates": '
+                    '[{"algorithm": "kmeans", "k": 5, "wssse": 10.5}]}', encoding="utf-8")
+    got = model_of(lake, cfg, NO_SEGMENTS)
+    assert isinstance(got, Missing)
+    assert got.reason.startswith(f"unreadable model metadata {path}: ")
+    path.write_text("{not json", encoding="utf-8")
+    got = model_of(lake, cfg, NO_SEGMENTS)
+    assert isinstance(got, Missing) and got.reason.startswith("unreadable model metadata")

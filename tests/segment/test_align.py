@@ -1,52 +1,11 @@
-"""Optimal assignment and stable segment ids (pure Python, no Spark)."""
+"""Stable segment ids (pure Python, no Spark; the assignment itself is scipy's)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from sparkseg.segment.align import (
-    assign_segment_ids,
-    brute_force_assignment,
-    centroid_distances,
-    linear_assignment,
-)
-
-
-def total(cost: np.ndarray, pairs: list[tuple[int, int]]) -> float:
-    return float(sum(cost[i, j] for i, j in pairs))
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    n=st.integers(1, 6),
-    m=st.integers(1, 6),
-    seed=st.integers(0, 10_000),
-    integer=st.booleans(),
-)
-def test_hungarian_matches_brute_force_on_random_matrices(
-    n: int, m: int, seed: int, integer: bool
-) -> None:
-    rng = np.random.default_rng(seed)
-    cost = rng.integers(0, 5, (n, m)).astype(float) if integer else rng.random((n, m)) * 10
-    pairs = linear_assignment(cost)
-    assert len(pairs) == min(n, m)
-    assert len({i for i, _ in pairs}) == len({j for _, j in pairs}) == len(pairs)
-    assert total(cost, pairs) == pytest.approx(brute_force_assignment(cost))
-
-
-def test_hungarian_solves_a_known_3x3() -> None:
-    cost = np.array([[4.0, 1.0, 3.0], [2.0, 0.0, 5.0], [3.0, 2.0, 2.0]])
-    # Optimum 5: row 0 -> col 1, row 1 -> col 0, row 2 -> col 2.
-    assert linear_assignment(cost) == [(0, 1), (1, 0), (2, 2)]
-
-
-def test_hungarian_rejects_non_finite_cost() -> None:
-    with pytest.raises(ValueError, match="finite"):
-        linear_assignment(np.array([[1.0, np.inf]]))
-
+from sparkseg.segment.align import assign_segment_ids, centroid_distances
 
 SCALE = {"aum": 100.0, "age": 10.0}
 PREV = {1: {"aum": 1000.0, "age": 30.0}, 2: {"aum": 100.0, "age": 70.0}, 3: {"aum": 100.0, "age": 30.0}}
@@ -93,3 +52,22 @@ def test_first_model_numbers_segments_by_decreasing_size() -> None:
     new = {0: {"aum": 1.0}, 1: {"aum": 2.0}, 2: {"aum": 3.0}}
     got = assign_segment_ids(new, {0: 5, 1: 50, 2: 20}, None, {"aum": 1.0}, threshold=0.5, next_id=1)
     assert {c: a.segment_id for c, a in got.items()} == {1: 1, 2: 2, 0: 3}
+
+
+def test_assignment_maximises_good_matches_rather_than_taking_the_nearest_first() -> None:
+    # One feature of scale 1, so distances are plain differences. Nearest first would give
+    # cluster 0 segment 1 (0.1) and leave cluster 1 unmatched (0.45 to segment 2 > 0.4).
+    # Capped at 0.4, the optimum is 0 -> 2 (0.2) and 1 -> 1 (0.15): 0.35 < 0.1 + 0.4.
+    prev = {1: {"aum": 0.0}, 2: {"aum": 0.3}}
+    new = {0: {"aum": 0.1}, 1: {"aum": -0.15}}
+    got = assign_segment_ids(new, {0: 1, 1: 1}, prev, {"aum": 1.0}, threshold=0.4, next_id=3)
+    assert {c: (a.segment_id, a.matched) for c, a in got.items()} == {0: (2, True), 1: (1, True)}
+    assert got[0].distance == pytest.approx(0.2) and got[1].distance == pytest.approx(0.15)
+
+
+def test_more_clusters_than_previous_segments() -> None:
+    new = {0: {"aum": 1000.0, "age": 30.0}, 1: {"aum": 100.0, "age": 70.0},
+           2: {"aum": 100.0, "age": 30.0}, 3: {"aum": 3000.0, "age": 50.0}}
+    prev = {1: PREV[1], 2: PREV[2]}
+    got = assign_segment_ids(new, {0: 1, 1: 1, 2: 8, 3: 9}, prev, SCALE, threshold=0.5, next_id=3)
+    assert {c: a.segment_id for c, a in got.items()} == {0: 1, 1: 2, 2: 4, 3: 3}

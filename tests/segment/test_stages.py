@@ -20,7 +20,7 @@ from sparkseg.errors import MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.pipeline import run_stage
 from sparkseg.segment import profile, score, train
-from sparkseg.segment.model_store import ModelMetadata, ModelStore, scores_frame
+from sparkseg.segment.model_store import ModelMetadata, ModelStore
 from sparkseg.segment.tables import (
     SEGMENT_FEATURE_STATS,
     SEGMENT_MIGRATION,
@@ -143,8 +143,7 @@ def test_metadata_records_scores_inputs_and_centroids(run: Run) -> None:
     assert meta.input_versions == {"silver/customer_features": 0}
     assert set(meta.impute_values) == {"aum", "txn_count_90d", "age"}
     assert all(set(s.centroid) == {"aum", "txn_count_90d", "age"} for s in meta.segments)
-    frame = scores_frame(run.lake.spark, meta).collect()
-    assert [(r["algorithm"], r["k"], r["chosen"]) for r in frame] == [("kmeans", 4, True)]
+    assert [(s.algorithm, s.k, s.chosen) for s in meta.scores] == [("kmeans", 4, True)]
 
 
 def test_store_resolves_latest_and_pinned_versions(run: Run) -> None:

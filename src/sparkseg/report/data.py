@@ -13,10 +13,8 @@ section of the report says "not available" instead of failing the whole report.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +24,10 @@ from pyspark.sql import functions as F
 
 from sparkseg.completions import pipeline_completion
 from sparkseg.config import Config
-from sparkseg.errors import SparksegError
+from sparkseg.errors import MissingTableError, SparksegError
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.pipeline import STAGES
+from sparkseg.segment.model_store import METADATA_FILE, ModelStore
 from sparkseg.tables import OPS_COMPLETIONS, OPS_QUARANTINE, OPS_RUNS
 
 log = logging.getLogger(__name__)
@@ -44,9 +42,6 @@ CUSTOMER_TAGS = "gold/customer_tags"
 TAG_COUNTS = "gold/tag_counts"
 AUDIENCE_MEMBERS = "gold/audience_members"
 CAMPAIGN_EVALUATION = "gold/campaign_evaluation"
-
-METADATA_FILE = "metadata.json"
-
 
 @dataclass(frozen=True)
 class Missing:
@@ -474,94 +469,39 @@ def quarantine_of(quarantine: DataFrame | Missing, as_of: dt.date
 
 # --- model metadata --------------------------------------------------------------------
 
-_VERSION_DIR = re.compile(r"^v?(\d+)$")
 
+def model_of(lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
+             ) -> ModelInfo | Missing:
+    """The metadata of the model that scored the as-of (else the configured/latest one).
 
-def parse_model_metadata(text: str) -> tuple[str | None, int | None, tuple[KScore, ...]]:
-    """Chosen algorithm, chosen k and the k-selection scores of a model's metadata.json.
-
-    Expected shape (written by ``train``)::
-
-        {"algorithm": "kmeans", "k": 6,
-         "scores": [{"algorithm": "kmeans", "k": 4, "cost": 123.4, "silhouette": 0.41}, ...]}
-
-    Optional per entry: ``eligible`` (passed train's rules), ``min_share`` (smallest
-    segment's share), ``chosen`` (true on the chosen entry, used when the top-level
-    pair is absent). Read defensively: the chosen pair may also sit under ``"chosen"`` /
-    ``"selected"``, the list may be called ``"candidates"`` / ``"k_selection"`` /
-    ``"evaluations"``, the cost may be ``"training_cost"`` / ``"wssse"``; entries that lack
-    ``k`` or hold non-numbers are skipped; unknown keys are ignored.
+    Read through :class:`~sparkseg.segment.model_store.ModelStore`, as score and train
+    read it: the version folders, ``metadata.json`` and its schema are the store's.
     """
-    doc = json.loads(text)
-    if not isinstance(doc, dict):
-        raise ValueError("metadata.json is not a JSON object")
-    chosen = doc
-    for key in ("chosen", "selected", "best"):
-        if isinstance(doc.get(key), dict):
-            chosen = doc[key]
-            break
-    algorithm = chosen.get("algorithm", doc.get("algorithm"))
-    k = chosen.get("k", doc.get("k"))
-    entries: Any = []
-    for key in ("scores", "candidates", "k_selection", "evaluations", "selection"):
-        if isinstance(doc.get(key), list):
-            entries = doc[key]
-            break
-    scores = []
-    for e in entries:
-        if not isinstance(e, dict) or e.get("k") is None:
-            continue
-        try:
-            cost = next((e[c] for c in ("cost", "training_cost", "wssse") if c in e), None)
-            score = KScore(
-                str(e.get("algorithm") or algorithm or "model"),
-                int(e["k"]),
-                _float(cost),
-                _float(e.get("silhouette")),
-                None if e.get("eligible") is None else bool(e["eligible"]),
-                _float(e.get("min_share")),
-            )
-        except (TypeError, ValueError):
-            continue
-        scores.append(score)
-        if e.get("chosen") is True and k is None:
-            algorithm, k = score.algorithm, score.k
-    return (
-        None if algorithm is None else str(algorithm),
-        None if k is None else int(k),
-        tuple(sorted(scores, key=lambda s: (s.algorithm, s.k))),
-    )
-
-
-def model_of(
-    files: HadoopFs, lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
-) -> ModelInfo | Missing:
-    """The metadata of the model that scored the as-of (else the configured/latest one)."""
-    name = cfg.segment.model_name
-    folder = lake.path("models", name)
+    store = ModelStore(lake, cfg.segment.model_name)
     version: int | None = None
     if not isinstance(segments, Missing):
         version = max((s.model_version for s in segments if s.model_version is not None),
                       default=None)
     if version is None:
         version = cfg.segment.model_version
-    candidates = {int(m.group(1)): d for d in files.child_dirs(folder)
-                  if (m := _VERSION_DIR.match(d))}
     if version is None:
         # The latest complete save: a folder without metadata.json is an interrupted one.
-        complete = [v for v, d in candidates.items()
-                    if files.exists(f"{folder}/{d}/{METADATA_FILE}")]
-        if not complete:
-            return Missing(f"no saved model under {folder}")
-        version = max(complete)
-    path = f"{folder}/{candidates.get(version, str(version))}/{METADATA_FILE}"
-    if not files.exists(path):
-        return Missing(f"no model metadata at {path}")
+        version = store.latest()
+        if version is None:
+            return Missing(f"no saved model under {store.root}")
+    path = f"{store.path(version)}/{METADATA_FILE}"
     try:
-        algorithm, k, scores = parse_model_metadata(files.read_text(path))
-    except ValueError as err:  # json.JSONDecodeError is a ValueError
-        return Missing(f"unreadable model metadata {path}: {err}")
-    return ModelInfo(name, version, path, algorithm, k, scores)
+        meta = store.load_metadata(version)
+    except MissingTableError:
+        return Missing(f"no model metadata at {path}")
+    except ValueError as err:  # pydantic's ValidationError (bad JSON or shape) is one
+        return Missing(f"unreadable model metadata {path}: {str(err).splitlines()[0]}")
+    scores = tuple(sorted(
+        (KScore(s.algorithm, s.k, _float(s.cost), _float(s.silhouette), s.eligible,
+                _float(s.min_share)) for s in meta.scores),
+        key=lambda s: (s.algorithm, s.k),
+    ))
+    return ModelInfo(meta.model_name, meta.version, path, meta.algorithm, meta.k, scores)
 
 
 # --- all together ----------------------------------------------------------------------
@@ -604,7 +544,6 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
     profiles_df = read(PROFILES, ["segment_id", "model_version", "size", "share",
                                    "name_en", "name_zh", "as_of_date"])
     segments = segments_of(segments_df, profiles_df, as_of)
-    files = HadoopFs(lake.spark, lake.root)
     return ReportData(
         as_of=as_of,
         warehouse=lake.root,
@@ -616,7 +555,7 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
         segment_tags=segment_tags_of(
             segments_df, read(CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
             as_of, segments),
-        model=model_of(files, lake, cfg, segments),
+        model=model_of(lake, cfg, segments),
         migration=migration_of(
             read(MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
                                     "customers", "as_of_date"]),

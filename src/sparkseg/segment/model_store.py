@@ -22,12 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from pyspark.ml import PipelineModel
-from pyspark.sql import DataFrame, SparkSession
 
 from sparkseg.errors import CommitConflictError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.hadoop_fs import HadoopFs
-from sparkseg.segment.tables import MODEL_SCORES
 
 METADATA_FILE = "metadata.json"
 PIPELINE_DIR = "pipeline"
@@ -189,13 +187,3 @@ class ModelStore:
             raise CommitConflictError(self._table(meta.version), str(err)) from None
         return path
 
-
-def scores_frame(spark: SparkSession, meta: ModelMetadata) -> DataFrame:
-    """The k-selection scores of a model as a small DataFrame (schema MODEL_SCORES)."""
-    rows = [
-        (meta.model_name, meta.version, s.algorithm, s.k, float(s.cost),
-         None if s.silhouette is None else float(s.silhouette), float(s.min_share),
-         float(s.fit_seconds), s.eligible, s.chosen)
-        for s in meta.scores
-    ]
-    return spark.createDataFrame(rows, MODEL_SCORES.schema)

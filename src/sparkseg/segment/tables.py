@@ -44,17 +44,6 @@ SEGMENT_FEATURE_STATS = TableSpec(
     ("as_of_date",),
 )
 
-# Not a Delta table: the k-selection scores kept in a model's metadata.json, as a small
-# DataFrame for the report (sparkseg.segment.model_store.scores_frame).
-MODEL_SCORES = TableSpec(
-    "models/scores",
-    schema(
-        ("model_name", S), ("model_version", INT), ("algorithm", S), ("k", INT),
-        ("cost", DB), ("silhouette", DB), ("min_share", DB), ("fit_seconds", DB),
-        ("eligible", T.BooleanType()), ("chosen", T.BooleanType()),
-    ),
-)
-
 # The features table is read by name so that this package does not depend on the
 # features stage's module; its columns are fixed in docs/contracts.md.
 CUSTOMER_FEATURES_NAME = "silver/customer_features"
