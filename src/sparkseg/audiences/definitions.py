@@ -20,8 +20,9 @@ from pyspark.sql import types as T
 
 from sparkseg._model import Section
 from sparkseg.config import Config
+from sparkseg.segment.tables import SEGMENT_COLUMNS
 from sparkseg.tags.entries import EntryKind
-from sparkseg.tags.inputs import SEGMENT_COLUMNS, known_input_schema
+from sparkseg.tags.inputs import known_input_schema
 from sparkseg.tags.rules import RuleSet, load_rule_set
 
 ExportFormat = Literal["csv", "parquet"]

@@ -39,7 +39,6 @@ from sparkseg.tables import (
     schema,
     silver_of,
 )
-from sparkseg.tags.stage import read_partition
 
 log = logging.getLogger(__name__)
 
@@ -173,16 +172,9 @@ def with_rate_difference(counts: DataFrame, *, z: float) -> DataFrame:
 COVERAGE_MARGIN_DAYS = 31
 
 
-def _latest_partition(lake: Lakehouse, table: str) -> dt.date | None:
-    if not lake.exists(table):
-        return None
-    row = lake.read(table).agg(F.max("as_of_date")).first()
-    return row[0] if row is not None else None
-
-
 def _identity_map(lake: Lakehouse) -> DataFrame:
     """The latest partition of silver/identity_map: every identifier known at its run."""
-    latest = _latest_partition(lake, IDENTITY_MAP)
+    latest = lake.latest_as_of(IDENTITY_MAP)
     if latest is None:
         raise MissingTableError(
             IDENTITY_MAP, lake.uri(IDENTITY_MAP), "run `sparkseg identity` first"
@@ -235,8 +227,8 @@ def _evaluate(
     days = window_days or ecfg.window_days
     start, end = as_of, as_of + dt.timedelta(days=days)
     lake = Lakehouse(spark, cfg)
-    members = read_partition(
-        lake, AUDIENCE_MEMBERS.name, as_of, "run `sparkseg audiences` for that date"
+    members = lake.read_as_of(
+        AUDIENCE_MEMBERS.name, as_of, hint="run `sparkseg audiences` for that date"
     )
     metrics = ecfg.metrics
     parts: list[DataFrame] = []
@@ -314,17 +306,8 @@ def evaluate_due(spark: SparkSession, cfg: Config, as_of: dt.date) -> int | None
     data does not cover its window.
     """
     lake = Lakehouse(spark, cfg)
-    if not lake.exists(AUDIENCE_MEMBERS):
-        return None
     days = cfg.audiences.evaluation.window_days
-    cutoff = as_of - dt.timedelta(days=days)
-    row = (
-        lake.read(AUDIENCE_MEMBERS)
-        .where(F.col("as_of_date") <= F.lit(cutoff))
-        .agg(F.max("as_of_date"))
-        .first()
-    )
-    due = row[0] if row is not None else None
+    due = lake.latest_as_of(AUDIENCE_MEMBERS, on_or_before=as_of - dt.timedelta(days=days))
     if due is None:
         log.info("post-evaluation: no audience older than %d days", days)
         return None

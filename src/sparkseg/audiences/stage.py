@@ -28,8 +28,8 @@ from sparkseg.audiences.membership import (
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse, ledger
+from sparkseg.segment.tables import read_segments
 from sparkseg.tags.sandbox import no_sql_on_files
-from sparkseg.tags.stage import read_partition, read_segments
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 def audience_frame(lake: Lakehouse, plan: AudiencePlan, as_of: dt.date) -> DataFrame:
     """One row per tagged customer: a column per tag plus the segment columns."""
-    wide = read_partition(lake, CUSTOMER_TAGS_WIDE.name, as_of, "run `sparkseg tags` first")
+    wide = lake.read_as_of(CUSTOMER_TAGS_WIDE.name, as_of, hint="run `sparkseg tags` first")
     tags = wide.select("one_id", "tags").transform(with_tag_columns_from_wide, rules=plan.rules)
     return tags.join(read_segments(lake, as_of), "one_id", "left")
 

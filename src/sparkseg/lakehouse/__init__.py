@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sparkseg.config import Config
-from sparkseg.errors import ConfigError
+from sparkseg.errors import ConfigError, MissingTableError
 from sparkseg.lakehouse import ledger
 from sparkseg.lakehouse.base import DeleteResult, DeltaEngine, TableInfo, WriteMode, WriteResult
 from sparkseg.lakehouse.changes import AddedFile, Changes, added_files
@@ -96,6 +97,37 @@ class Lakehouse:
             check_columns(df.schema, table.schema, name, allow_extra=extra_ok)
             df = df.select(*table.columns)
         return df
+
+    def read_as_of(self, table: TableSpec | str, as_of: dt.date, *, hint: str) -> DataFrame:
+        """The ``as_of_date`` partition of ``table``; none or an empty one is a
+        :class:`MissingTableError` naming the table, with ``hint`` (what to run first)."""
+        name = self._name(table)
+        df = self.read(table, partitions={"as_of_date": as_of})
+        # inputFiles() is free (driver-side listing) and enough for the offline engine,
+        # which prunes partitions itself; an engine that filters lazily needs the probe.
+        if not df.inputFiles() or df.isEmpty():
+            raise MissingTableError(name, self.uri(name), f"no rows for as_of_date={as_of}; {hint}")
+        return df
+
+    def latest_as_of(
+        self,
+        table: TableSpec | str,
+        *,
+        before: dt.date | None = None,
+        on_or_before: dt.date | None = None,
+    ) -> dt.date | None:
+        """The newest ``as_of_date`` of ``table`` (strictly before ``before``, or on or
+        before ``on_or_before``); None if the table or such a partition does not exist."""
+        name = self._name(table)
+        if not self.exists(name):
+            return None
+        df = self.read(name)
+        if before is not None:
+            df = df.where(F.col("as_of_date") < F.lit(before))
+        if on_or_before is not None:
+            df = df.where(F.col("as_of_date") <= F.lit(on_or_before))
+        row = df.agg(F.max("as_of_date")).first()
+        return None if row is None else row[0]
 
     def schema(self, table: TableSpec | str) -> T.StructType:
         name = self._name(table)

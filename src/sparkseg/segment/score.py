@@ -19,7 +19,6 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.config import Config
-from sparkseg.errors import MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.segment import preprocess
 from sparkseg.segment.model_store import ModelMetadata, ModelStore
@@ -106,15 +105,7 @@ def segment_migration(
 
 def previous_as_of(lake: Lakehouse, as_of: dt.date) -> dt.date | None:
     """The latest ``as_of_date`` before ``as_of`` in gold/segments (None if none)."""
-    if not lake.exists(SEGMENTS):
-        return None
-    row = (
-        lake.read(SEGMENTS)
-        .where(F.col("as_of_date") < F.lit(as_of))
-        .agg(F.max("as_of_date").alias("d"))
-        .first()
-    )
-    return None if row is None else row["d"]
+    return lake.latest_as_of(SEGMENTS, before=as_of)
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
@@ -124,14 +115,11 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     version = store.resolve(seg.model_version)
     meta = store.load_metadata(version)
     model = store.load_pipeline(version)
-    features = lake.read(CUSTOMER_FEATURES_NAME, partitions={"as_of_date": as_of})
+    # Empty is checked before writing: an empty result would wipe the date's segments.
+    features = lake.read_as_of(
+        CUSTOMER_FEATURES_NAME, as_of, hint="run `sparkseg features` first"
+    )
     preprocess.check_feature_columns(features.schema, meta.features, CUSTOMER_FEATURES_NAME)
-    # Checked before writing: an empty result would wipe the date's existing segments.
-    if features.isEmpty():
-        raise MissingTableError(
-            CUSTOMER_FEATURES_NAME, lake.uri(CUSTOMER_FEATURES_NAME),
-            f"no rows for as_of_date {as_of}; run `sparkseg features` first",
-        )
     segments = features.transform(with_segments, model=model, meta=meta, as_of=as_of)
     result = lake.write(
         segments, SEGMENTS, mode="overwrite_partitions", replace={"as_of_date": as_of}

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from sparkseg.tables import DB, INT, L, S, TableSpec, schema
+from sparkseg.tables import DB, INT, L, S, TableSpec, check_columns, schema
+
+if TYPE_CHECKING:  # the specs stay importable without the lakehouse (docs generator)
+    from sparkseg.lakehouse import Lakehouse
 
 D = T.DateType()
 
@@ -16,6 +23,23 @@ SEGMENTS = TableSpec(
     ),
     ("as_of_date",),
 )
+
+# The columns other stages join onto a customer: every column but the keys.
+SEGMENT_COLUMNS: tuple[tuple[str, T.DataType], ...] = tuple(
+    (f.name, f.dataType) for f in SEGMENTS.schema.fields if f.name not in ("one_id", "as_of_date")
+)
+
+
+def read_segments(lake: Lakehouse, as_of: dt.date) -> DataFrame:
+    """``one_id`` plus the :data:`SEGMENT_COLUMNS` of ``gold/segments`` at ``as_of``
+    (other columns a newer score may add are dropped); an empty as-of is missing."""
+    segments = lake.read_as_of(SEGMENTS.name, as_of, hint="run `sparkseg score` first")
+    expected = T.StructType(
+        [T.StructField("one_id", S), *(T.StructField(n, t) for n, t in SEGMENT_COLUMNS)]
+    )
+    check_columns(segments.schema, expected, SEGMENTS.name, allow_extra=True)
+    return segments.select(*expected.fieldNames())
+
 
 SEGMENT_MIGRATION = TableSpec(
     "gold/segment_migration",

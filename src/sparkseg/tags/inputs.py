@@ -18,7 +18,7 @@ from sparkseg.config import Config
 from sparkseg.errors import SchemaMismatchError
 from sparkseg.features.dictionary import load_dictionary
 from sparkseg.features.tables import CUSTOMER_FEATURES
-from sparkseg.segment.tables import SEGMENTS
+from sparkseg.segment.tables import SEGMENT_COLUMNS, SEGMENTS
 
 FEATURES_TABLE = CUSTOMER_FEATURES.name
 SEGMENTS_TABLE = SEGMENTS.name
@@ -28,9 +28,6 @@ CONTRACT_FEATURES: tuple[tuple[str, T.DataType], ...] = tuple(
     (f.name, f.dataType) for f in CUSTOMER_FEATURES.schema.fields
 )
 # docs/contracts.md, "gold/segments", without the keys one_id and as_of_date.
-SEGMENT_COLUMNS: tuple[tuple[str, T.DataType], ...] = tuple(
-    (f.name, f.dataType) for f in SEGMENTS.schema.fields if f.name not in ("one_id", "as_of_date")
-)
 
 
 def _dictionary_path(cfg: Config) -> Path | None:

@@ -12,19 +12,15 @@ import logging
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from sparkseg.config import Config
-from sparkseg.errors import ConfigError, MissingTableError
+from sparkseg.errors import ConfigError
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.tables import check_columns
+from sparkseg.segment.tables import read_segments
 from sparkseg.tags import engine
 from sparkseg.tags.expressions import identifiers
 from sparkseg.tags.inputs import (
     FEATURES_TABLE,
-    SEGMENT_COLUMNS,
-    SEGMENTS_TABLE,
     check_referenced_columns,
     known_input_schema,
 )
@@ -44,26 +40,6 @@ def load_rules(spark: SparkSession, cfg: Config) -> RuleSet:
     rules = load_rule_set(cfg, inputs.fieldNames())
     validate_expressions(spark, rules, inputs)
     return rules
-
-
-def read_partition(lake: Lakehouse, table: str, as_of: dt.date, hint: str) -> DataFrame:
-    """One as-of partition of a table; an empty partition is a missing input."""
-    df = lake.read(table, partitions={"as_of_date": as_of})
-    # inputFiles() is free (driver-side listing) and enough for the offline engine, which
-    # prunes partitions itself; an engine that filters lazily needs the one-row probe.
-    if not df.inputFiles() or df.isEmpty():
-        raise MissingTableError(table, lake.uri(table), f"no rows for as_of_date={as_of}; {hint}")
-    return df
-
-
-def read_segments(lake: Lakehouse, as_of: dt.date) -> DataFrame:
-    """``one_id`` plus the segment columns of ``gold/segments`` at ``as_of``."""
-    segments = read_partition(lake, SEGMENTS_TABLE, as_of, "run `sparkseg score` first")
-    expected = T.StructType(
-        [T.StructField("one_id", T.StringType()), *(T.StructField(n, t) for n, t in SEGMENT_COLUMNS)]
-    )
-    check_columns(segments.schema, expected, SEGMENTS_TABLE, allow_extra=True)
-    return segments.select(*expected.fieldNames())
 
 
 def tag_input_frame(features: DataFrame, segments: DataFrame) -> DataFrame:
@@ -93,15 +69,7 @@ def check_rules_against(spark: SparkSession, cfg: Config, rules: RuleSet, frame:
 
 def previous_counts(lake: Lakehouse, as_of: dt.date) -> DataFrame | None:
     """``gold/tag_counts`` of the latest as-of before ``as_of``, or None."""
-    if not lake.exists(TAG_COUNTS):
-        return None
-    latest = (
-        lake.read(TAG_COUNTS)
-        .where(F.col("as_of_date") < F.lit(as_of))
-        .agg(F.max("as_of_date"))
-        .first()
-    )
-    prev_date = latest[0] if latest is not None else None
+    prev_date = lake.latest_as_of(TAG_COUNTS, before=as_of)
     if prev_date is None:
         return None
     return lake.read(TAG_COUNTS, partitions={"as_of_date": prev_date})
@@ -116,7 +84,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     rules = load_rules(spark, cfg)
     lake = Lakehouse(spark, cfg)
-    features = read_partition(lake, FEATURES_TABLE, as_of, "run `sparkseg features` first")
+    features = lake.read_as_of(FEATURES_TABLE, as_of, hint="run `sparkseg features` first")
     frame = tag_input_frame(features, read_segments(lake, as_of))
     check_rules_against(spark, cfg, rules, frame)
     log.info("tags %s: %d rules (version %s)", as_of, len(rules.rules), rules.version)
