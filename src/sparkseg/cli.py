@@ -1,4 +1,4 @@
-"""The ``sparkseg`` command line: the orchestrator contract of DESIGN.md.
+"""The ``sparkseg`` command line: the orchestrator contract (README "Command line").
 
     sparkseg generate --customers N [--seed S] [--months M]
     sparkseg generate --append-days N [--seed S]   # daily increments after the raw data

@@ -4,7 +4,7 @@ A stage that succeeds also appends its ``ops/completions`` row, after all its ou
 are committed; ``run_all`` ends by publishing the as-of's ``pipeline`` completion row
 (:mod:`sparkseg.completions`), which is what consumers wait for.
 
-Every stage is a module with ``run(spark, cfg, as_of) -> None`` (DESIGN.md). Modules
+Every stage is a module with ``run(spark, cfg, as_of) -> None``. Modules
 are imported only when their stage runs, so the command line starts fast.
 """
 

@@ -80,7 +80,7 @@ def check_columns(
         raise SchemaMismatchError(table, missing=missing, retyped=retyped, extra=extra)
 
 
-# --- raw input contract (DESIGN.md) -----------------------------------------------------
+# --- raw input contract (docs/contracts.md) ---------------------------------------
 
 RAW_CUSTOMERS = TableSpec(
     "raw/customers",
@@ -126,7 +126,7 @@ RAW_TABLES: tuple[TableSpec, ...] = (
     RAW_CUSTOMERS, RAW_TRANSACTIONS, RAW_BALANCES, RAW_EVENTS, RAW_IDENTITY_LINKS,
 )
 
-# Allowed codes (DESIGN.md raw contract).
+# Allowed codes (the raw contract, docs/contracts.md).
 TXN_CHANNELS = ("branch", "atm", "mobile_app", "online_banking", "wechat", "mini_program", "pos",
                 "third_party")
 TXN_CATEGORIES = ("salary", "transfer", "consumption", "wealth_purchase", "wealth_redemption",

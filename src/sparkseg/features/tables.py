@@ -11,7 +11,7 @@ CUSTOMER_FEATURES = TableSpec(
     schema(
         # keys
         ("one_id", S), ("customer_id", S), ("as_of_date", D),
-        # core (DESIGN.md)
+        # core (docs/contracts.md)
         ("days_since_last_txn", INT), ("days_since_first_txn", INT), ("tenure_days", INT),
         ("txn_count_30d", L), ("txn_count_90d", L), ("txn_count_365d", L),
         ("debit_amount_30d", DB), ("debit_amount_90d", DB), ("debit_amount_365d", DB),

@@ -1,4 +1,4 @@
-"""``sparkseg generate``: write every raw table of DESIGN.md with synthetic data.
+"""``sparkseg generate``: write every raw table of the contract (docs/contracts.md) with synthetic data.
 
 The tables are built by Spark itself from ``spark.range(customers)``: each table starts
 from its own range, whose partition count is sized so that one partition makes one

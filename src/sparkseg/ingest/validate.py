@@ -1,4 +1,4 @@
-"""Row validation of the raw tables against the contract of DESIGN.md.
+"""Row validation of the raw tables against the raw contract (docs/contracts.md).
 
 Each raw row gets at most one reason code: the first rule it fails, in this order
 (documented in docs/notes/ingest_identity.md; orchestrators and analysts filter on them):

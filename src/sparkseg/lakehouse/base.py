@@ -1,4 +1,4 @@
-"""The interface every Delta engine implements (see DESIGN.md, "two Delta engines")."""
+"""The interface every Delta engine implements (see README, "The two Delta engines")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``tags`` stage: rule-based tags per customer (DESIGN.md, docs/contracts.md).
+"""The ``tags`` stage: rule-based tags per customer (README "Tags", docs/contracts.md).
 
 Reads ``silver/customer_features`` and ``gold/segments`` of one as-of date, evaluates
 every rule of ``tags.rules`` (plus the built-in channel-habit tags) in one pass and
