@@ -37,7 +37,7 @@ TOUCHES: tuple[tuple[str, str, str], ...] = (
     ("wechat_msg_sent", "wechat", "wechat"),
     ("wechat_msg_opened", "wechat", "wechat"),
 )
-# Second of the day (bank wall-clock time, see docs/notes/generate.md) each channel sends at.
+# Second of the day (bank wall-clock time, see docs/generate.md) each channel sends at.
 SEND_SECOND = {"app": 10 * 3600, "sms": 11 * 3600, "wechat": 12 * 3600}
 ORGANIC_TYPES_WEB_ONLY = ("page_view", "product_view", "search", "click", "login")
 ORGANIC_TYPES_CALL_CENTER = ("login", "product_view", "search")

@@ -1,7 +1,7 @@
 """Row validation of the raw tables against the raw contract (docs/contracts.md).
 
 Each raw row gets at most one reason code: the first rule it fails, in this order
-(documented in docs/notes/ingest_identity.md; orchestrators and analysts filter on them):
+(documented in docs/ingest.md; orchestrators and analysts filter on them):
 
 1. ``null_key``               a key column is null or blank
 2. ``null_value:<column>``    a required (non-key) column is null

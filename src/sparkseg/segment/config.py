@@ -1,7 +1,7 @@
 """Config of the ``train``, ``score`` and ``profile`` stages.
 
 Every key has a default that suits a local run on generated data; ``conf/local.yaml``
-only overrides the k range and the algorithms. See ``docs/notes/segment.md``.
+only overrides the k range and the algorithms. See ``docs/segments.md``.
 """
 
 from __future__ import annotations
