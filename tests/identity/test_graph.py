@@ -18,7 +18,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.errors import ConvergenceError
-from sparkseg.identity.graph import IdentityGraph, build_graph, one_ids, propagate_labels
+from sparkseg.identity.graph import IdentityGraph, build_graph, one_ids
 from sparkseg.identity.stage import checkpointing
 from sparkseg.identity.tables import IDENTITY_MAP
 from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS
