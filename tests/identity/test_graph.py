@@ -20,7 +20,13 @@ from chispa import assert_df_equality
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sparkseg.identity.graph import Checkpoints, IdentityGraph, build_graph, label_identities, one_ids
+from sparkseg.identity.graph import (
+    Checkpoints,
+    IdentityGraph,
+    build_graph,
+    label_identities,
+    one_ids,
+)
 from sparkseg.identity.stage import checkpointing
 from sparkseg.identity.tables import IDENTITY_MAP
 from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS

@@ -375,7 +375,7 @@ def nearest_customers(
     ))
     labels = cp(start.repartition(parts, "node"))
     rounds = 0
-    for rounds in range(1, max_rounds + 1):  # noqa: B007 (rounds is returned)
+    for rounds in range(1, max_rounds + 1):
         sent = labels.filter("changed").select(F.col("node").alias("src"), "label")
         offered = F.struct((F.col("label.hops") + 1).alias("hops"), F.col("label.key").alias("key"))
         best = (
