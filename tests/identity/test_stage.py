@@ -49,6 +49,9 @@ LINKS_D1 = [
     link("web_cookie", "k1", "device_id", "k2", T1),
     link("phone_hash", PHONE, "customer_id", "C1", T1),
     link("device_id", "u9", "web_cookie", "u8", None),  # no observed time: known at every as-of
+    # each links one customer, their component two (max_customers_per_id=1): exploded
+    link("customer_id", "C1", "device_id", "e1", T1), link("device_id", "e1", "web_cookie", "e2", T1),
+    link("web_cookie", "e2", "customer_id", "C2", T1),
 ]
 EVENTS_D1 = [event("e1", id_type="device_id", id_value="lonely", ts=T1)]
 SILVER = {
@@ -103,6 +106,8 @@ def test_identity_map_of_the_as_of_holds_every_identifier(stitched: Stitched) ->
     expected = [
         ("customer_id", "C1", "C1", "C1", D1), ("customer_id", "C2", "C2", "C2", D1),
         ("device_id", "d1", anon("device_id:d1"), None, D1),
+        ("device_id", "e1", anon("device_id:e1"), None, D1),
+        ("web_cookie", "e2", anon("device_id:e1"), None, D1),
         ("device_id", "k2", anon("device_id:k2"), None, D1),
         ("device_id", "lonely", anon("device_id:lonely"), None, D1),
         ("device_id", "u9", anon("device_id:u9"), None, D1),
@@ -114,8 +119,12 @@ def test_identity_map_of_the_as_of_holds_every_identifier(stitched: Stitched) ->
 
 
 def test_device_shared_by_two_customers_is_reported_with_its_degree(stitched: Stitched) -> None:
-    assert stitched.exploded == [(D1, "device_id", "d1", 2)]
-    assert any("device_id:d1 (2 customers)" in w for w in stitched.warnings)
+    # d1 directly, e1-e2 as a component (named by its smallest identifier).
+    assert stitched.exploded == [(D1, "device_id", "d1", 2), (D1, "device_id", "e1", 2)]
+    assert any("1 identifier(s) linked to more than 1 customers" in w
+               and "device_id:d1 (2 customers)" in w for w in stitched.warnings)
+    assert any("1 anonymous component(s) linked to more than 1 customers" in w
+               and "device_id:e1 (2 customers)" in w for w in stitched.warnings)
 
 
 def test_anonymous_one_id_is_stable_between_runs(stitched: Stitched) -> None:

@@ -12,16 +12,20 @@ CheckpointMode = Literal["auto", "reliable", "local"]
 
 
 class IdentityConfig(Section):
-    # Propagation rounds before the stage gives up with ConvergenceError. A round moves
-    # labels one hop, and one more round confirms that nothing changes: identifiers up to
-    # max_rounds - 1 hops from their customer (or component minimum) are stitched.
+    # Breadth-first rounds of the nearest-customer search, run only inside anonymous
+    # components linked to 2..max_customers_per_id customers (one round = one hop). An
+    # identifier further than this from every customer of its component takes the
+    # smallest customer_id linked to the component (logged). Components themselves take
+    # O(log n) rounds whatever their diameter; data never raises ConvergenceError.
     max_rounds: int = Field(30, ge=1)
     # How each round's labels are checkpointed (every round cuts the lineage): "reliable"
     # writes them to the checkpoint folder (spark.checkpoint_dir; survives a lost
     # executor), "local" keeps them on the executors (fast; a lost executor fails the
     # stage, which the orchestrator retries), "auto" is reliable when a folder is set.
     checkpoint: CheckpointMode = "auto"
-    # An identifier linked to more bank customers than this is not used to merge.
+    # An identifier linked to more bank customers than this is not used to merge; an
+    # anonymous component linked to more is attributed to no customer. Both are listed
+    # in ops/identity_exploded.
     max_customers_per_id: int = Field(3, ge=1)
     # Environment variable holding the key of the keyed hash for personal identifiers.
     hash_key_env: str = Field("SPARKSEG_HASH_KEY", min_length=1)

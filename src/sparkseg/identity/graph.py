@@ -4,33 +4,41 @@ A node is one identifier, written ``"<id_type>:<id_value>"`` (id types never hol
 ingest guarantees a known type), so that joins and comparisons work on one string.
 Edges are the links of ``silver/identity_links``, both directions.
 
-Labelling is a breadth-first search from every bank customer at once, run as rounds
-of label propagation:
+Labelling (:func:`label_identities`), in rounds whose count does not grow with the
+graph's diameter:
 
-* a customer node is labelled ``(anchored=0, hops=0, key=customer_id)`` and never changes;
-* any other node starts as ``(1, 0, its own node string)``;
-* each round, every node whose label changed in the previous round offers its neighbours
-  ``(0, hops + 1, customer_id)`` (anchored) or ``(1, 0, key)`` (anonymous), and a node
-  keeps the smallest label it has seen (structs compare field by field).
+1. every node gets a dense integer id (:func:`integer_ids`);
+2. connected components of the *anonymous* subgraph (customer nodes removed) by
+   alternating large-star / small-star (Kiveris et al., "Connected Components in
+   MapReduce and Beyond", 2014), :func:`connected_components`: O(log n) rounds in
+   practice (O(log^2 n) proven), whatever the diameter;
+3. each anonymous component counts the distinct customers linked to it:
 
-When no label changes, every node reachable from a customer carries its nearest customer
-(ties: the smallest customer_id), so no component holds two customers and each customer
-is its own ONE_ID; the rest carry the smallest node of their (customer-free) component,
-which is plain min-label connected components.
+   * 0: one anonymous ONE_ID, ``anon-`` + 16 hex of SHA-256 of its smallest node;
+   * 1: every node gets that customer's ONE_ID;
+   * more than ``max_customers``: fan-out through anonymous ids; attributed to no
+     customer (one anonymous ONE_ID as for 0) and reported with its customer count;
+   * 2..max_customers: nearest customer (ties: smallest customer_id) by a breadth-first
+     search restricted to these components, for at most ``max_rounds`` rounds; a node
+     still unreached takes the smallest customer_id linked to its component.
+
+Customer nodes keep their own customer_id; two customers are never merged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.window import Window
 
 from sparkseg.errors import ConvergenceError
+from sparkseg.lakehouse.hadoop_fs import HadoopFs
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +137,7 @@ class IdentityGraph:
 
     def persist(self) -> IdentityGraph:
         # Exploded ids are read three times (edge filter, report, ops table); the edges are
-        # persisted by propagate_labels in the partitioning the rounds need.
+        # materialised by label_identities.
         return IdentityGraph(
             self.nodes, self.edges, self.exploded.persist(StorageLevel.MEMORY_AND_DISK)
         )
@@ -158,52 +166,66 @@ def build_graph(
     return IdentityGraph(nodes, edges, exploded)
 
 
-def _initial_labels(nodes: DataFrame) -> DataFrame:
-    cust = is_customer(F.col("node"))
-    label = F.struct(
-        F.when(cust, 0).otherwise(1).alias("anon"),
-        F.lit(0).alias("hops"),
-        F.when(cust, node_value(F.col("node"))).otherwise(F.col("node")).alias("key"),
-    )
-    return nodes.select("node", label.alias("label"), F.lit(True).alias("changed"))
+class Checkpoints:
+    """Materialises DataFrames with their lineage cut, and really releases them.
 
-
-def _round(labels: DataFrame, edges: DataFrame) -> DataFrame:
-    """One propagation round: only nodes changed last round send (their label is new)."""
-    sent = labels.filter("changed").select(F.col("node").alias("src"), "label")
-    offered = F.struct(
-        F.col("label.anon").alias("anon"),
-        F.when(F.col("label.anon") == 0, F.col("label.hops") + 1).otherwise(0).alias("hops"),
-        F.col("label.key").alias("key"),
-    )
-    best = (
-        sent.join(edges, "src")
-        .groupBy(F.col("dst").alias("node"))
-        .agg(F.min(offered).alias("offer"))
-    )
-    return (
-        labels.select("node", "label")
-        .join(best, "node", "left")
-        .select(
-            "node",
-            F.least("label", "offer").alias("label"),
-            F.coalesce(F.col("offer") < F.col("label"), F.lit(False)).alias("changed"),
-        )
-    )
-
-
-Materialize = Callable[[DataFrame, int], DataFrame]
-
-
-def local_checkpoint(df: DataFrame, round_no: int) -> DataFrame:
-    """Default materialisation: compute the round and keep it on the executors.
+    ``reliable``: ``checkpoint`` to the Spark checkpoint folder (survives a lost
+    executor); :meth:`release` deletes its files. Otherwise ``localCheckpoint`` on the
+    executors; :meth:`release` unpersists the checkpointed RDD itself (a DataFrame's
+    ``unpersist()`` does not: a checkpoint is not in the cache manager, so its blocks
+    stay until the session ends).
 
     The lineage must be cut every round, not every few: a round reads the previous
-    labels twice (offers and the join back), so an uncut plan doubles with each round,
-    and Spark renders it as text for every job (2^rounds; measured: six rounds on 300
-    nodes took a minute of CPU, most of it in QueryExecution.explainString).
+    result twice, so an uncut plan doubles with each round, and Spark renders it as
+    text for every job (2^rounds; measured: six rounds on 300 nodes took a minute of
+    CPU, most of it in QueryExecution.explainString).
     """
-    return df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+
+    def __init__(self, spark: SparkSession, *, reliable: bool) -> None:
+        self.spark = spark
+        self.reliable = reliable
+        self._held: dict[int, DataFrame] = {}
+        self.made = 0
+
+    def __call__(self, df: DataFrame) -> DataFrame:
+        if self.reliable:
+            # Persisted first so that writing the files does not compute it twice.
+            persisted = df.persist(StorageLevel.MEMORY_AND_DISK)
+            try:
+                out = persisted.checkpoint(eager=True)
+            finally:
+                persisted.unpersist()
+        else:
+            out = df.localCheckpoint(eager=True, storageLevel=StorageLevel.MEMORY_AND_DISK)
+        self._held[id(out)] = out
+        self.made += 1
+        return out
+
+    @property
+    def held(self) -> int:
+        """How many materialised DataFrames are not released yet."""
+        return len(self._held)
+
+    def release(self, df: DataFrame) -> None:
+        """Free what ``df`` (a DataFrame this object returned) holds; others are ignored."""
+        if self._held.pop(id(df), None) is None:
+            return
+        rdd = df._jdf.queryExecution().logical().rdd()  # the LogicalRDD of the checkpoint
+        rdd.unpersist(False)
+        if self.reliable:
+            path = rdd.getCheckpointFile()
+            if path.isDefined():
+                HadoopFs(self.spark, path.get()).delete(path.get())
+
+    def release_all(self) -> None:
+        for df in list(self._held.values()):
+            self.release(df)
+
+    def __enter__(self) -> Checkpoints:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release_all()
 
 
 @contextlib.contextmanager
@@ -226,61 +248,277 @@ def _co_partitioned_plans(spark: SparkSession) -> Iterator[None]:
             spark.conf.set(key, before)
 
 
-def propagate_labels(
-    nodes: DataFrame,
-    edges: DataFrame,
-    *,
-    max_rounds: int,
-    materialize: Materialize = local_checkpoint,
-) -> DataFrame:
-    """Run rounds until no label changes; return ``node, label, changed`` (materialized:
-    the caller unpersists it).
+def integer_ids(nodes: DataFrame, cp: Checkpoints) -> DataFrame:
+    """``node, id``: dense ids 0..n-1, one per distinct node, no collisions (materialised).
 
-    Needs ``nodes`` (node) holding every edge end and ``edges`` (src, dst, both
-    directions). ``materialize(df, round)`` must return an equivalent computed DataFrame
-    whose plan does not include earlier rounds (a checkpoint): each round is counted and
-    then read by the next one.
-    Raises :class:`ConvergenceError` if labels still change after ``max_rounds`` rounds.
+    ``monotonically_increasing_id`` is unique (partition index << 33 + position) but
+    not dense, and differs if recomputed: it is materialised once, then shifted by the
+    row count of the partitions before it (a table of one row per partition).
+    """
+    mono = F.col("_mono")
+    staged = cp(nodes.select("node").withColumn("_mono", F.monotonically_increasing_id()))
+    part = F.shiftright(mono, 33).alias("_part")
+    sizes = staged.groupBy(part).agg(F.count(F.lit(1)).alias("_n"))
+    before = Window.orderBy("_part").rowsBetween(Window.unboundedPreceding, -1)
+    offsets = sizes.select("_part", F.coalesce(F.sum("_n").over(before), F.lit(0)).alias("_off"))
+    ids = cp(
+        staged.select("node", mono, part)
+        .join(F.broadcast(offsets), "_part")
+        .select("node", (F.col("_off") + mono.bitwiseAND((1 << 33) - 1)).alias("id"))
+    )
+    cp.release(staged)
+    return ids
+
+
+@dataclass(frozen=True)
+class Components:
+    """``id, comp`` (materialised) of every node with an edge; comp = smallest id."""
+
+    components: DataFrame
+    rounds: int  # large-star + small-star iterations
+
+
+def cc_round_limit(nodes: int) -> int:
+    """Iterations after which connected components is a bug, not data: the proven bound
+    of alternating large/small-star is O(log^2 n) (observed: about log2 n)."""
+    bits = max(1, nodes.bit_length())
+    return bits * bits + 20
+
+
+def connected_components(edges: DataFrame, cp: Checkpoints, *, max_rounds: int) -> Components:
+    """Connected components of ``edges`` (``hi, lo`` longs, hi > lo, one row per edge).
+
+    Alternating large-star and small-star (Kiveris et al. 2014); each iteration is one
+    large-star then one small-star, materialised. It stops when the edges form stars
+    around each component's smallest id (every node has at most one smaller neighbour,
+    and a node with one has no larger neighbour). Raises :class:`ConvergenceError`
+    after ``max_rounds`` iterations (a bug guard: see :func:`cc_round_limit`).
+    """
+    u, v = F.col("u"), F.col("v")
+    current = cp(edges.select("hi", "lo").distinct())
+    rounds = 0
+    while True:
+        sym = current.select(F.col("hi").alias("u"), F.col("lo").alias("v")).unionByName(
+            current.select(F.col("lo").alias("u"), F.col("hi").alias("v")))
+        stats = cp(sym.groupBy("u").agg(
+            F.least(u, F.min(v)).alias("m"),
+            F.sum((v < u).cast("long")).alias("down"),
+            F.max(v > u).alias("up"),
+        ))
+        not_star = stats.filter((F.col("down") > 1) | ((F.col("down") == 1) & F.col("up")))
+        left = not_star.count()
+        log.info("identity components: iteration %d, %d nodes not in a star", rounds, left)
+        if left == 0:
+            break
+        if rounds >= max_rounds:
+            cp.release(stats)
+            cp.release(current)
+            raise ConvergenceError(
+                f"identity connected components did not converge in {max_rounds} "
+                f"iterations ({left} nodes not in a star): a bug, the bound is O(log^2 n)"
+            )
+        rounds += 1
+        # Large-star: every neighbour v > u of u links to m(u), the smallest of u and its
+        # neighbours (v > u >= m(u)).
+        large = (
+            sym.filter(v > u).join(stats.select("u", "m"), "u")
+            .select(v.alias("hi"), F.col("m").alias("lo")).distinct()
+        )
+        # Small-star: a node and its smaller neighbours all link to the smallest of them.
+        smallest = large.groupBy("hi").agg(F.min("lo").alias("m"))
+        small = (
+            large.join(smallest, "hi")
+            .select(F.col("lo").alias("hi"), F.col("m").alias("lo"))
+            .filter(F.col("hi") != F.col("lo"))
+            .unionByName(smallest.select("hi", F.col("m").alias("lo")))
+            .distinct()
+        )
+        following = cp(small)
+        cp.release(stats)
+        cp.release(current)
+        current = following
+    comps = cp(
+        current.select(F.col("hi").alias("id"), F.col("lo").alias("comp")).unionByName(
+            current.select(F.col("lo").alias("id"), F.col("lo").alias("comp")).distinct())
+    )
+    cp.release(stats)
+    cp.release(current)
+    return Components(comps, rounds)
+
+
+_LABEL = "struct<hops:int,key:string>"
+
+
+def nearest_customers(
+    seeds: DataFrame, nodes: DataFrame, edges: DataFrame, cp: Checkpoints, *, max_rounds: int
+) -> tuple[DataFrame, int]:
+    """Breadth-first search from every seed at once, at most ``max_rounds`` rounds.
+
+    ``seeds``: ``id, customer_id`` (customers); ``nodes``: ``id`` (the others);
+    ``edges``: ``src, dst`` (every edge a label may cross, in that direction). Returns
+    ``node, label`` (materialised; ``label`` = ``hops, key``: the nearest seed, ties to
+    the smallest customer_id, null where not reached) and the rounds run.
     """
     spark = nodes.sparkSession
+    parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    # Labels by node and edges by source, both hash-partitioned into the session's shuffle
+    # partitions: the offers of a round are grouped by node into the same partitioning,
+    # so Spark joins labels, offers and edges with one shuffle per round (the offers).
+    edges = cp(edges.select("src", "dst").repartition(parts, "src").sortWithinPartitions("src"))
+    start = seeds.select(
+        F.col("id").alias("node"),
+        F.struct(F.lit(0).alias("hops"), F.col("customer_id").alias("key")).alias("label"),
+        F.lit(True).alias("changed"),
+    ).unionByName(nodes.select(
+        F.col("id").alias("node"), F.lit(None).cast(_LABEL).alias("label"),
+        F.lit(False).alias("changed"),
+    ))
+    labels = cp(start.repartition(parts, "node"))
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):
+        sent = labels.filter("changed").select(F.col("node").alias("src"), "label")
+        offered = F.struct((F.col("label.hops") + 1).alias("hops"), F.col("label.key").alias("key"))
+        best = (
+            sent.join(edges, "src")
+            .groupBy(F.col("dst").alias("node"))
+            .agg(F.min(offered).alias("offer"))
+        )
+        improves = F.when(F.col("label").isNull(), F.col("offer").isNotNull()).otherwise(
+            F.coalesce(F.col("offer") < F.col("label"), F.lit(False)))
+        following = cp(
+            labels.select("node", "label").join(best, "node", "left")
+            .select("node", F.least("label", "offer").alias("label"), improves.alias("changed"))
+        )
+        cp.release(labels)
+        labels = following
+        changed = labels.filter("changed").count()
+        log.info("identity nearest customer: round %d, %d identifiers changed", rounds, changed)
+        if changed == 0:
+            break
+    cp.release(edges)
+    return labels.select("node", "label"), rounds
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The labelling of one graph. DataFrames stay valid until ``cp`` is released."""
+
+    labels: DataFrame  # node, one_id, customer_id
+    exploded_components: DataFrame  # node (smallest of the component), customers
+    cc_rounds: int
+    bfs_rounds: int
+
+
+def _anon_one_id(smallest: Column) -> Column:
+    return F.concat(F.lit("anon-"), F.substring(F.sha2(smallest, 256), 1, 16))
+
+
+def label_identities(
+    graph: IdentityGraph, cp: Checkpoints, *, max_customers: int, max_rounds: int
+) -> Labels:
+    """Every node's ONE_ID (rules in the module docstring).
+
+    Runs with adaptive query execution off (restored afterwards): the rounds rely on
+    the partitioning of checkpointed DataFrames, which AQE hides.
+    """
+    spark = graph.nodes.sparkSession
     with _co_partitioned_plans(spark):
-        # Labels by node and edges by source, both hash-partitioned into the session's
-        # shuffle partitions and checkpointed with that partitioning: the offers of a round
-        # are grouped by node into the same partitioning, so Spark joins labels, offers and
-        # edges without moving labels or edges again: one shuffle per round (the offers)
-        # instead of three, the edges being the largest.
-        parts = int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
-        edges = local_checkpoint(edges.repartition(parts, "src").sortWithinPartitions("src"), 0)
-        labels = materialize(_initial_labels(nodes).repartition(parts, "node"), 0)
-        for round_no in range(1, max_rounds + 1):
-            previous = labels
-            labels = materialize(_round(previous, edges), round_no)
-            changed = labels.filter("changed").count()
-            previous.unpersist()
-            log.info("identity round %d: %d identifiers changed label", round_no, changed)
-            if changed == 0:
-                return labels
-    labels.unpersist()
-    raise ConvergenceError(
-        f"identity graph did not converge in identity.max_rounds={max_rounds} rounds "
-        f"({changed} identifiers still changing label): chains of linked identifiers are "
-        "longer than the rounds allow; raise identity.max_rounds"
+        return _label(graph, cp, max_customers=max_customers, max_rounds=max_rounds)
+
+
+def _label(graph: IdentityGraph, cp: Checkpoints, *, max_customers: int, max_rounds: int) -> Labels:
+    cust = is_customer(F.col("node"))
+    ids = integer_ids(graph.nodes, cp).select(
+        "node", "id", F.when(cust, node_value(F.col("node"))).alias("customer_id"))
+    n_nodes = ids.count()
+    by_src = ids.select(F.col("node").alias("src"), F.col("id").alias("s"),
+                        F.col("customer_id").alias("s_cust"))
+    by_dst = ids.select(F.col("node").alias("dst"), F.col("id").alias("d"),
+                        F.col("customer_id").alias("d_cust"))
+    # Integer edges, both directions, with the customer_id of customer ends (no edge joins
+    # two customers: build_graph drops those).
+    edges = cp(graph.edges.join(by_src, "src").join(by_dst, "dst").select("s", "d", "s_cust", "d_cust"))
+    anon_pair = F.col("s_cust").isNull() & F.col("d_cust").isNull()
+    to_customer = F.col("s_cust").isNull() & F.col("d_cust").isNotNull()
+
+    found = connected_components(
+        edges.filter(anon_pair & (F.col("s") > F.col("d")))
+        .select(F.col("s").alias("hi"), F.col("d").alias("lo")),
+        cp, max_rounds=cc_round_limit(n_nodes),
     )
+    log.info("identity: anonymous components in %d iterations (%d nodes)", found.rounds, n_nodes)
+    # Every anonymous node with its component (a node with no anonymous edge: its own).
+    anon = (
+        ids.filter(F.col("customer_id").isNull())
+        .join(found.components, "id", "left")
+        .select("node", "id", F.coalesce(F.col("comp"), F.col("id")).alias("comp"))
+    )
+    anon = cp(anon)
+    linked = (
+        edges.filter(to_customer)
+        .join(anon.select(F.col("id").alias("s"), "comp"), "s")
+        .select("comp", F.col("d_cust").alias("customer_id"))
+        .distinct()
+        .groupBy("comp")
+        .agg(F.count(F.lit(1)).alias("customers"), F.min("customer_id").alias("first_customer"))
+    )
+    summary = cp(
+        anon.groupBy("comp").agg(F.min("node").alias("smallest"))
+        .join(linked, "comp", "left")
+        .select("comp", "smallest", F.coalesce(F.col("customers"), F.lit(0)).alias("customers"),
+                "first_customer")
+    )
+    shared = F.col("customers").between(2, max_customers)
+    mid = anon.join(summary.filter(shared).select("comp"), "comp").select("id")
+    bfs_rounds = 0
+    nearest: DataFrame | None = None
+    if not summary.filter(shared).isEmpty():
+        mid_ids = mid
+        seeds = (
+            edges.filter(to_customer).join(mid_ids.withColumnRenamed("id", "s"), "s")
+            .select(F.col("d").alias("id"), F.col("d_cust").alias("customer_id")).distinct()
+        )
+        hop_edges = (
+            edges.filter(anon_pair).join(mid_ids.withColumnRenamed("id", "s"), "s")
+            .select(F.col("s").alias("src"), F.col("d").alias("dst"))
+            .unionByName(
+                edges.filter(to_customer).join(mid_ids.withColumnRenamed("id", "s"), "s")
+                .select(F.col("d").alias("src"), F.col("s").alias("dst")))
+        )
+        nearest, bfs_rounds = nearest_customers(seeds, mid, hop_edges, cp, max_rounds=max_rounds)
+        unreached = nearest.filter(F.col("label").isNull()).count()  # seeds have labels
+        log.log(
+            logging.WARNING if unreached else logging.INFO,
+            "identity: nearest customer in %d rounds (identity.max_rounds=%d); %d identifiers "
+            "further than that took the smallest customer_id of their component",
+            bfs_rounds, max_rounds, unreached,
+        )
+    labelled = anon.join(summary, "comp")
+    if nearest is not None:
+        labelled = labelled.join(
+            nearest.select(F.col("node").alias("id"), F.col("label.key").alias("nearest")),
+            "id", "left")
+    else:
+        labelled = labelled.withColumn("nearest", F.lit(None).cast("string"))
+    customers = F.col("customers")
+    owner = (
+        F.when(customers == 1, F.col("first_customer"))
+        .when(shared, F.coalesce(F.col("nearest"), F.col("first_customer")))
+    )
+    anon_rows = labelled.select(
+        "node", F.coalesce(owner, _anon_one_id(F.col("smallest"))).alias("one_id"),
+        owner.alias("customer_id"))
+    customer_rows = ids.filter(F.col("customer_id").isNotNull()).select(
+        "node", F.col("customer_id").alias("one_id"), "customer_id")
+    exploded = summary.filter(customers > max_customers).select(
+        F.col("smallest").alias("node"), "customers")
+    return Labels(anon_rows.unionByName(customer_rows), exploded, found.rounds, bfs_rounds)
 
 
 def one_ids(labels: DataFrame) -> DataFrame:
-    """``id_type, id_value, one_id, customer_id`` from converged ``node, label``.
-
-    Anchored nodes take their customer's id; the others ``anon-`` + the first 16 hex of
-    SHA-256 of their component's smallest node, which stays the same as long as that
-    component does not change.
-    """
-    anchored = F.col("label.anon") == 0
+    """``id_type, id_value, one_id, customer_id`` from ``node, one_id, customer_id``."""
     return labels.select(
         node_type(F.col("node")).alias("id_type"),
         node_value(F.col("node")).alias("id_value"),
-        F.when(anchored, F.col("label.key"))
-        .otherwise(F.concat(F.lit("anon-"), F.substring(F.sha2(F.col("label.key"), 256), 1, 16)))
-        .alias("one_id"),
-        F.when(anchored, F.col("label.key")).alias("customer_id"),
+        "one_id", "customer_id",
     )

@@ -4,9 +4,12 @@ Reads all of ``silver/identity_links`` and ``silver/events`` dated before the as
 (from ``ingest.earliest_event_date``: identifiers are stitched over the whole history;
 links with no observed time too) and ``silver/customers`` as of the as-of (personal
 identifiers are already keyed hashes), drops the edges of identifiers linked to too
-many customers (reported in ``ops/identity_exploded``),
-labels every identifier with its nearest customer or its anonymous component
-(:mod:`sparkseg.identity.graph`) and writes both tables for the as-of date.
+many customers, labels every identifier (:mod:`sparkseg.identity.graph`: its anonymous
+component's one customer, its nearest customer where the component links a few, or
+the component's anonymous ONE_ID), and writes both tables for the as-of date.
+``ops/identity_exploded`` lists the identifiers linked directly to more than
+``identity.max_customers_per_id`` customers and the anonymous components linked to more
+(named by their smallest identifier).
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -22,13 +24,12 @@ from sparkseg.config import Config
 from sparkseg.errors import ConfigError, MissingTableError
 from sparkseg.identity.config import CheckpointMode
 from sparkseg.identity.graph import (
-    Materialize,
+    Checkpoints,
     build_graph,
-    local_checkpoint,
+    label_identities,
     node_type,
     node_value,
     one_ids,
-    propagate_labels,
 )
 from sparkseg.identity.tables import IDENTITY_EXPLODED, IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
@@ -49,8 +50,8 @@ log = logging.getLogger(__name__)
 _LOG_TOP = 5
 
 
-def checkpointing(spark: SparkSession, mode: CheckpointMode) -> Materialize:
-    """How propagation materialises each round (see ``identity.checkpoint``).
+def checkpointing(spark: SparkSession, mode: CheckpointMode) -> Checkpoints:
+    """How labelling materialises each round (see ``identity.checkpoint``).
 
     Raises :class:`ConfigError` for ``reliable`` without a checkpoint folder.
     """
@@ -60,23 +61,12 @@ def checkpointing(spark: SparkSession, mode: CheckpointMode) -> Materialize:
             "identity.checkpoint is 'reliable' but Spark has no checkpoint folder: "
             "set spark.checkpoint_dir"
         )
-    if mode == "local" or not has_folder:
-        return local_checkpoint
-
-    def reliable(df: DataFrame, round_no: int) -> DataFrame:
-        # Persisted first so that writing the checkpoint files does not compute the round
-        # a second time.
-        persisted = df.persist(StorageLevel.MEMORY_AND_DISK)
-        checkpointed = persisted.checkpoint(eager=True)
-        persisted.unpersist()
-        return checkpointed
-
-    return reliable
+    return Checkpoints(spark, reliable=mode != "local" and has_folder)
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     """Write ``silver/identity_map`` and ``ops/identity_exploded`` for ``as_of``."""
-    materialize = checkpointing(spark, cfg.identity.checkpoint)  # config errors first
+    checkpoints = checkpointing(spark, cfg.identity.checkpoint)  # config errors first
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
     customers = read_customers(lake, as_of)
@@ -101,24 +91,24 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         max_customers=cfg.identity.max_customers_per_id,
         observed_before=F.lit(dt.datetime.combine(as_of, dt.time(), dt.UTC)),
     ).persist()
-    labels: DataFrame | None = None
+    max_customers = cfg.identity.max_customers_per_id
     try:
-        _report_exploded(graph.exploded, cfg.identity.max_customers_per_id)
-        labels = propagate_labels(
-            graph.nodes,
-            graph.edges,
-            max_rounds=cfg.identity.max_rounds,
-            materialize=materialize,
-        )
-        lake.write(
-            one_ids(labels).withColumn("as_of_date", F.lit(as_of)),
-            IDENTITY_MAP, mode="overwrite_partitions", replace=part,
-        )
-        lake.write(exploded_rows(graph.exploded, as_of=as_of), IDENTITY_EXPLODED,
-                   mode="overwrite_partitions", replace=part)
+        _report_exploded(graph.exploded, max_customers, what="identifier(s) linked to")
+        with checkpoints:  # every materialised round is released, even on failure
+            labels = label_identities(graph, checkpoints, max_customers=max_customers,
+                                      max_rounds=cfg.identity.max_rounds)
+            _report_exploded(labels.exploded_components, max_customers,
+                             what="anonymous component(s) linked to")
+            lake.write(
+                one_ids(labels.labels).withColumn("as_of_date", F.lit(as_of)),
+                IDENTITY_MAP, mode="overwrite_partitions", replace=part,
+            )
+            lake.write(
+                exploded_rows(graph.exploded.unionByName(labels.exploded_components),
+                              as_of=as_of),
+                IDENTITY_EXPLODED, mode="overwrite_partitions", replace=part,
+            )
     finally:
-        if labels is not None:
-            labels.unpersist()
         graph.unpersist()
 
 
@@ -138,7 +128,8 @@ def undated_links(lake: Lakehouse) -> DataFrame:
 
 
 def exploded_rows(exploded: DataFrame, *, as_of: dt.date) -> DataFrame:
-    """``ops/identity_exploded`` rows from ``node, customers``."""
+    """``ops/identity_exploded`` rows from ``node, customers`` (a component is named by
+    its smallest identifier)."""
     return exploded.select(
         F.lit(as_of).alias("as_of_date"),
         node_type(F.col("node")).alias("id_type"),
@@ -147,13 +138,13 @@ def exploded_rows(exploded: DataFrame, *, as_of: dt.date) -> DataFrame:
     )
 
 
-def _report_exploded(exploded: DataFrame, limit: int) -> None:
+def _report_exploded(exploded: DataFrame, limit: int, *, what: str) -> None:
     top = exploded.orderBy(F.col("customers").desc(), "node").limit(_LOG_TOP).collect()
     if not top:
         return
     total = len(top) if len(top) < _LOG_TOP else exploded.count()
     named = ", ".join(f"{r['node']} ({r['customers']} customers)" for r in top)
     log.warning(
-        "identity: %d identifier(s) linked to more than %d customers were not used to merge "
-        "(see ops/identity_exploded); most linked: %s", total, limit, named,
+        "identity: %d %s more than %d customers were not used to merge "
+        "(see ops/identity_exploded); most linked: %s", total, what, limit, named,
     )

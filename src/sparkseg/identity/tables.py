@@ -13,7 +13,9 @@ IDENTITY_MAP = TableSpec(
     ("as_of_date",),
 )
 
-# Identifiers linked to more customers than identity.max_customers_per_id: not used to merge.
+# Identifiers linked directly to more customers than identity.max_customers_per_id (not
+# used to merge), and anonymous components linked to more (attributed to no customer;
+# named by their smallest identifier).
 IDENTITY_EXPLODED = TableSpec(
     "ops/identity_exploded",
     schema(("as_of_date", D), ("id_type", S), ("id_value", S), ("customers", L)),
