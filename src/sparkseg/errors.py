@@ -8,7 +8,7 @@ Exit codes (documented in the README, relied on by orchestrators):
 2     bad configuration: config file, --set override, tag rule, audience, name
 3     missing input: a table or model the stage needs does not exist
 4     incompatible table: schema mismatch or an unsupported Delta feature
-5     data-quality failure: too many bad rows, identity graph did not converge
+5     data-quality failure: too many bad rows, a failed extract guard
 6     write conflict: another run committed to the same table first
 ====  ==========================================================
 """
@@ -111,8 +111,8 @@ class DataQualityError(SparksegError):
     exit_code = 5
 
 
-class ConvergenceError(DataQualityError):
-    """An iterative algorithm did not converge within its configured rounds."""
+class ConvergenceError(SparksegError):
+    """An iterative algorithm ran past a bound no input can reach: a bug (exit 1)."""
 
 
 class CommitConflictError(SparksegError):
