@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chispa import assert_df_equality
 from pyspark.sql import SparkSession
 
 from sparkseg.errors import MissingTableError
-from sparkseg.identity.stage import run
-from sparkseg.identity.tables import IDENTITY_EXPLODED, IDENTITY_MAP
+from sparkseg.identity.stage import one_id_changes, run
+from sparkseg.identity.tables import IDENTITY_CHANGES, IDENTITY_EXPLODED, IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS, SILVER_TABLES
 from tests.conftest import make_config
@@ -58,7 +59,11 @@ SILVER = {
     # C3 arrives with the ingest of D2.
     RAW_CUSTOMERS.name: _versions(CUSTOMERS_D1, None) + _versions([customer("C3")], D2),
     RAW_IDENTITY_LINKS.name: _month(
-        [*LINKS_D1, link("device_id", "z1", "web_cookie", "z2", T2)], time_column=5),
+        [*LINKS_D1, link("device_id", "z1", "web_cookie", "z2", T2),
+         # lonely (its own component at D1) joins C3; a0, new, becomes the smallest
+         # identifier of u9-u8's component
+         link("customer_id", "C3", "device_id", "lonely", T2),
+         link("device_id", "a0", "device_id", "u9", T2)], time_column=5),
     RAW_EVENTS.name: _month(EVENTS_D1, time_column=1),
 }
 
@@ -69,6 +74,8 @@ class Stitched:
     map_d1: list[tuple[Any, ...]]
     map_d2: list[tuple[Any, ...]]
     exploded: list[tuple[Any, ...]]
+    changes_d1: list[tuple[Any, ...]]
+    changes_d2: list[tuple[Any, ...]]
     warnings: list[str]
 
 
@@ -99,7 +106,8 @@ def stitched(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> I
         return sorted((tuple(r) for r in df.collect()), key=repr)
 
     yield Stitched(lake, rows(IDENTITY_MAP, D1), rows(IDENTITY_MAP, D2),
-                   rows(IDENTITY_EXPLODED, D1), warnings)
+                   rows(IDENTITY_EXPLODED, D1), rows(IDENTITY_CHANGES, D1),
+                   rows(IDENTITY_CHANGES, D2), warnings)
 
 
 def test_identity_map_of_the_as_of_holds_every_identifier(stitched: Stitched) -> None:
@@ -134,6 +142,45 @@ def test_anonymous_one_id_is_stable_between_runs(stitched: Stitched) -> None:
     assert one_id(stitched.map_d2, "k1") == one_id(stitched.map_d1, "k1") == anon("device_id:k2")
     assert one_id(stitched.map_d2, "z1") == anon("device_id:z1")
     assert one_id(stitched.map_d2, "C3") == "C3"
+
+
+def test_changed_one_ids_are_recorded_with_the_kind_of_change(stitched: Stitched) -> None:
+    assert stitched.changes_d1 == []  # no earlier map: nothing to compare with
+    expected = [
+        (D2, D1, "device_id", "lonely", anon("device_id:lonely"), "C3", "merged"),
+        (D2, D1, "device_id", "u9", anon("device_id:u9"), anon("device_id:a0"), "relabelled"),
+        (D2, D1, "web_cookie", "u8", anon("device_id:u9"), anon("device_id:a0"), "relabelled"),
+    ]
+    assert stitched.changes_d2 == sorted(expected, key=repr)
+
+
+def test_one_id_changes_name_each_kind(spark: SparkSession) -> None:
+    cols = "id_type string, id_value string, one_id string, customer_id string"
+    previous = spark.createDataFrame([
+        ("device_id", "same", "C1", "C1"),        # unchanged
+        ("device_id", "a", "anon-a", None),       # joins customer C2
+        ("device_id", "b", "anon-b", None),       # its component met anon-c's
+        ("device_id", "c", "anon-c", None),
+        ("device_id", "n", "anon-n", None),       # takes an id nobody had
+        ("device_id", "m", "C1", "C1"),           # a nearer customer: C2
+        ("device_id", "h", "C2", "C2"),           # its component reaches too many
+        ("device_id", "gone", "anon-g", None),    # absent today: no row
+    ], cols)
+    current = spark.createDataFrame([
+        ("device_id", "same", "C1", "C1"), ("device_id", "a", "C2", "C2"),
+        ("device_id", "b", "anon-c", None), ("device_id", "c", "anon-c", None),
+        ("device_id", "n", "anon-new", None), ("device_id", "m", "C2", "C2"),
+        ("device_id", "h", "anon-h", None), ("device_id", "fresh", "anon-f", None),
+    ], cols)
+    got = one_id_changes(previous, current, as_of=D2, prev_as_of=D1)
+    expected = spark.createDataFrame([
+        (D2, D1, "device_id", "a", "anon-a", "C2", "merged"),
+        (D2, D1, "device_id", "b", "anon-b", "anon-c", "merged"),
+        (D2, D1, "device_id", "n", "anon-n", "anon-new", "relabelled"),
+        (D2, D1, "device_id", "m", "C1", "C2", "moved"),
+        (D2, D1, "device_id", "h", "C2", "anon-h", "detached"),
+    ], IDENTITY_CHANGES.schema)
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_as_of_before_any_customer_is_valid_is_a_missing_input(

@@ -31,7 +31,7 @@ from sparkseg.identity.graph import (
     node_value,
     one_ids,
 )
-from sparkseg.identity.tables import IDENTITY_EXPLODED, IDENTITY_MAP
+from sparkseg.identity.tables import IDENTITY_CHANGES, IDENTITY_EXPLODED, IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.silver import read_customers, read_events
 from sparkseg.tables import (
@@ -65,7 +65,8 @@ def checkpointing(spark: SparkSession, mode: CheckpointMode) -> Checkpoints:
 
 
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
-    """Write ``silver/identity_map`` and ``ops/identity_exploded`` for ``as_of``."""
+    """Write ``silver/identity_map``, ``ops/identity_exploded`` and
+    ``ops/identity_changes`` for ``as_of``."""
     checkpoints = checkpointing(spark, cfg.identity.checkpoint)  # config errors first
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
@@ -110,6 +111,66 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
             )
     finally:
         graph.unpersist()
+    _record_changes(lake, as_of)
+
+
+def _record_changes(lake: Lakehouse, as_of: dt.date) -> None:
+    """``ops/identity_changes`` of ``as_of`` against the latest earlier map (none: an
+    empty partition, so a rerun after a backfill leaves no stale rows)."""
+    prev = lake.latest_as_of(IDENTITY_MAP, before=as_of)
+    current = lake.read(IDENTITY_MAP, partitions={"as_of_date": as_of})
+    if prev is None:
+        changes = lake.spark.createDataFrame([], IDENTITY_CHANGES.schema)
+    else:
+        previous = lake.read(IDENTITY_MAP, partitions={"as_of_date": prev})
+        changes = one_id_changes(previous, current, as_of=as_of, prev_as_of=prev)
+    result = lake.write(changes, IDENTITY_CHANGES, mode="overwrite_partitions",
+                        replace={"as_of_date": as_of})
+    if result.rows:
+        log.info("identity: %d identifier(s) changed ONE_ID since %s (ops/identity_changes)",
+                 result.rows, prev)
+
+
+def one_id_changes(previous: DataFrame, current: DataFrame, *, as_of: dt.date,
+                   prev_as_of: dt.date) -> DataFrame:
+    """Identifiers of both maps whose ``one_id`` differs, with the kind of change.
+
+    Needs ``id_type, id_value, one_id, customer_id`` in both; returns the
+    ``ops/identity_changes`` columns. ``change``:
+
+    * ``merged``: an anonymous identifier joined a customer, or an anonymous component
+      that already existed (two components met: the id of the one holding the smallest
+      identifier survives);
+    * ``relabelled``: an anonymous identifier's component took a new id without meeting
+      another (an identifier seen for the first time is now its smallest);
+    * ``moved``: from one customer to another (a nearer customer is now linked);
+    * ``detached``: from a customer to anonymous (its component now reaches more
+      customers than identity.max_customers_per_id, or a link now makes it a hub).
+    """
+    keys = ["id_type", "id_value"]
+    old = previous.select(*keys, F.col("one_id").alias("from_one_id"),
+                          F.col("customer_id").alias("_from_customer"))
+    new = current.select(*keys, F.col("one_id").alias("to_one_id"),
+                         F.col("customer_id").alias("_to_customer"))
+    known_ids = previous.select(F.col("one_id").alias("_known")).distinct()
+    from_customer = F.col("_from_customer").isNotNull()
+    to_customer = F.col("_to_customer").isNotNull()
+    change = (
+        F.when(from_customer & to_customer, F.lit("moved"))
+        .when(from_customer, F.lit("detached"))
+        .when(to_customer | F.col("_known").isNotNull(), F.lit("merged"))
+        .otherwise(F.lit("relabelled"))
+    )
+    return (
+        old.join(new, keys)
+        .where(F.col("from_one_id") != F.col("to_one_id"))
+        .join(known_ids, F.col("to_one_id") == F.col("_known"), "left")
+        .select(
+            F.lit(as_of).cast("date").alias("as_of_date"),
+            F.lit(prev_as_of).cast("date").alias("prev_as_of_date"),
+            *keys, "from_one_id", "to_one_id", change.alias("change"),
+        )
+    )
 
 
 def undated_links(lake: Lakehouse) -> DataFrame:

@@ -21,3 +21,15 @@ IDENTITY_EXPLODED = TableSpec(
     schema(("as_of_date", D), ("id_type", S), ("id_value", S), ("customers", L)),
     ("as_of_date",),
 )
+
+# Identifiers whose ONE_ID differs from the one they had at the latest earlier as-of of
+# silver/identity_map: each merge (an anonymous component joining a customer or another
+# component), move (to another customer) or detachment (from a customer to anonymous).
+IDENTITY_CHANGES = TableSpec(
+    "ops/identity_changes",
+    schema(
+        ("as_of_date", D), ("prev_as_of_date", D), ("id_type", S), ("id_value", S),
+        ("from_one_id", S), ("to_one_id", S), ("change", S),
+    ),
+    ("as_of_date",),
+)
