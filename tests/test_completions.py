@@ -148,9 +148,14 @@ def test_publish_refuses_an_as_of_whose_stages_did_not_all_complete(
     with pytest.raises(IncompleteAsOfError, match=r"as-of 2026-11-02 is not complete \(no "
                        r"completion record for stage\(s\) ingest, identity"):
         publish(spark, copy, AS_OF + dt.timedelta(days=1))
-    # A rerun of tags after audiences completed leaves audiences built from older tags.
+    # A rerun of tags after audiences completed leaves audiences built from older tags;
+    # the check is by pipeline order, so the stage between them (lifecycle) is named first.
     run_stage(spark, copy, "tags", AS_OF)
-    with pytest.raises(IncompleteAsOfError, match="tags completed again after audiences"):
+    with pytest.raises(IncompleteAsOfError, match="tags completed again after lifecycle; rerun "
+                       "lifecycle and later stages"):
+        publish(spark, copy, AS_OF)
+    run_stage(spark, copy, "lifecycle", AS_OF)
+    with pytest.raises(IncompleteAsOfError, match="lifecycle completed again after audiences"):
         publish(spark, copy, AS_OF)
     run_stage(spark, copy, "audiences", AS_OF)
     lake = Lakehouse(spark, copy)

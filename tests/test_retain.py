@@ -135,7 +135,7 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.splitlines()[-1] == (
-        "dropped as_of_date < 2026-10-30: 18 partition(s), 27 rows in 9 table(s); "
+        "dropped as_of_date < 2026-10-30: 22 partition(s), 33 rows in 11 table(s); "
         "files are removed by `sparkseg vacuum` after its retention")
     names = {s.name for s in RETAINED}
     lines = [ln.split(" INFO ", 1)[1] for ln in proc.stderr.splitlines()
@@ -164,7 +164,7 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
     # Files stay until vacuum; then the dropped partitions' files are gone, nothing else.
     assert _parquet(root, "gold/segments")["as_of_date=2026-10-28"] == 1
     removed = vacuum_warehouse(spark_clean, cfg, retention_hours=0, dry_run=False)
-    assert len(removed) == 9 * 2  # one file per dropped partition (one append each)
+    assert len(removed) == 11 * 2  # one file per dropped partition (one append each)
     for spec in RETAINED:
         if spec.name != MISSING:
             assert set(_parquet(root, spec.name)) == {f"as_of_date={d}" for d in kept}

@@ -2,7 +2,8 @@
 
     sparkseg generate --customers N [--seed S] [--months M]
     sparkseg generate --append-days N [--seed S]   # daily increments after the raw data
-    sparkseg ingest | identity | features | train | score | profile | tags | audiences
+    sparkseg ingest | identity | features | train | score | profile | tags | lifecycle
+    sparkseg audiences
     sparkseg run          # all stages in order, publish, then the report
     sparkseg publish      # record the as-of as complete (after stages run one by one)
     sparkseg report

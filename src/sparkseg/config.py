@@ -25,6 +25,7 @@ from sparkseg.features.config import FeaturesConfig
 from sparkseg.generate.config import GenerateConfig
 from sparkseg.identity.config import IdentityConfig
 from sparkseg.ingest.config import IngestConfig
+from sparkseg.lifecycle.config import LifecycleConfig
 from sparkseg.report.config import ReportConfig
 from sparkseg.retention.config import RetentionConfig
 from sparkseg.segment.config import SegmentConfig
@@ -65,6 +66,7 @@ class Config(Section):
     features: FeaturesConfig = FeaturesConfig()
     segment: SegmentConfig = SegmentConfig()
     tags: TagsConfig = TagsConfig()
+    lifecycle: LifecycleConfig = LifecycleConfig()
     audiences: AudiencesConfig = AudiencesConfig()
     report: ReportConfig = ReportConfig()
     retention: RetentionConfig = RetentionConfig()

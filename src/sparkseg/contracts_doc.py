@@ -33,6 +33,7 @@ SPEC_MODULES = (
     "sparkseg.features.tables",
     "sparkseg.segment.tables",
     "sparkseg.tags.tables",
+    "sparkseg.lifecycle.tables",
     "sparkseg.audiences.tables",
 )
 DOC = Path("docs") / "contracts.md"

@@ -37,6 +37,7 @@ STAGES: dict[str, str] = {
     "score": "sparkseg.segment.score",
     "profile": "sparkseg.segment.profile",
     "tags": "sparkseg.tags.stage",
+    "lifecycle": "sparkseg.lifecycle.stage",
     "audiences": "sparkseg.audiences.stage",
 }
 

@@ -25,6 +25,7 @@ from sparkseg.config import Config
 from sparkseg.errors import ConfigError
 from sparkseg.features.tables import CUSTOMER_FEATURES
 from sparkseg.lakehouse import Lakehouse, ledger
+from sparkseg.lifecycle.tables import CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS
 from sparkseg.segment.tables import (
     SEGMENT_FEATURE_STATS,
     SEGMENT_MIGRATION,
@@ -45,6 +46,7 @@ RETAINED: tuple[TableSpec, ...] = (
     CUSTOMER_FEATURES,
     SEGMENTS, SEGMENT_MIGRATION, SEGMENT_PROFILES, SEGMENT_FEATURE_STATS,
     CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS,
+    CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS,
     AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION,
 )
 
