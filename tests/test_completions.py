@@ -149,15 +149,15 @@ def test_publish_refuses_an_as_of_whose_stages_did_not_all_complete(
                        r"completion record for stage\(s\) ingest, identity"):
         publish(spark, copy, AS_OF + dt.timedelta(days=1))
     # A rerun of tags after audiences completed leaves audiences built from older tags;
-    # the check is by pipeline order, so the stage between them (lifecycle) is named first.
+    # the check is by pipeline order, so every later stage must run again.
     run_stage(spark, copy, "tags", AS_OF)
-    with pytest.raises(IncompleteAsOfError, match="tags completed again after lifecycle; rerun "
-                       "lifecycle and later stages"):
-        publish(spark, copy, AS_OF)
-    run_stage(spark, copy, "lifecycle", AS_OF)
-    with pytest.raises(IncompleteAsOfError, match="lifecycle completed again after audiences"):
+    with pytest.raises(IncompleteAsOfError, match="tags completed again after audiences; rerun "
+                       "audiences and later stages"):
         publish(spark, copy, AS_OF)
     run_stage(spark, copy, "audiences", AS_OF)
+    with pytest.raises(IncompleteAsOfError, match="audiences completed again after lifecycle"):
+        publish(spark, copy, AS_OF)
+    run_stage(spark, copy, "lifecycle", AS_OF)
     lake = Lakehouse(spark, copy)
     assert publish(spark, copy, AS_OF).output_versions == completed_versions(lake, AS_OF)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-STAGES = ("ingest", "identity", "features", "train", "score", "profile", "tags", "lifecycle",
-          "audiences")
+STAGES = ("ingest", "identity", "features", "train", "score", "profile", "tags", "audiences",
+          "lifecycle")
 
 
 def spark_submit_command(stage: str, *, home: str, master: str, config: str = "cluster.yaml") -> str:

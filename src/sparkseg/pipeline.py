@@ -37,8 +37,10 @@ STAGES: dict[str, str] = {
     "score": "sparkseg.segment.score",
     "profile": "sparkseg.segment.profile",
     "tags": "sparkseg.tags.stage",
-    "lifecycle": "sparkseg.lifecycle.stage",
     "audiences": "sparkseg.audiences.stage",
+    # Last: it reads only the features, and nothing reads it yet, so a rerun after a
+    # rule change asks no other stage to run again before the as-of is published.
+    "lifecycle": "sparkseg.lifecycle.stage",
 }
 
 
