@@ -34,7 +34,6 @@ from sparkseg.lifecycle.rules import (
 from sparkseg.lifecycle.tables import CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS
 from sparkseg.tags.inputs import FEATURES_TABLE
 from sparkseg.tags.sandbox import no_sql_on_files
-from sparkseg.tags.stage import read_partition
 
 log = logging.getLogger(__name__)
 
@@ -129,19 +128,6 @@ def lifecycle_transitions(
     )
 
 
-def previous_as_of(lake: Lakehouse, as_of: dt.date) -> dt.date | None:
-    """The latest ``as_of_date`` before ``as_of`` in gold/customer_lifecycle (None if none)."""
-    if not lake.exists(CUSTOMER_LIFECYCLE):
-        return None
-    row = (
-        lake.read(CUSTOMER_LIFECYCLE)
-        .where(F.col("as_of_date") < F.lit(as_of))
-        .agg(F.max("as_of_date").alias("d"))
-        .first()
-    )
-    return None if row is None else row["d"]
-
-
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     # Conditions are config: besides the allow-list, no SQL may read a file by path meanwhile.
     with no_sql_on_files(spark):
@@ -151,10 +137,10 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     lifecycle = load_stages(spark, cfg)
     lake = Lakehouse(spark, cfg)
-    features = read_partition(lake, FEATURES_TABLE, as_of, "run `sparkseg features` first")
+    features = lake.read_as_of(FEATURES_TABLE, as_of, hint="run `sparkseg features` first")
     check_against(spark, cfg, features)
 
-    prev_date = previous_as_of(lake, as_of)
+    prev_date = lake.latest_as_of(CUSTOMER_LIFECYCLE, before=as_of)
     previous = (
         lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": prev_date}) if prev_date else None
     )
