@@ -59,6 +59,8 @@ from tests.reliability.helpers import (
     write_config,
 )
 
+LAST_STAGE = list(STAGES)[-1]  # publish and the report follow it
+
 pytestmark = pytest.mark.slow
 
 SEED = 20261101
@@ -112,7 +114,7 @@ def _report_seconds(log: str) -> float:
         m = re.search(r"^(\d\d):(\d\d):(\d\d) .*" + pattern, log, re.M)
         assert m, pattern
         return int(m[1]) * 3600 + int(m[2]) * 60 + int(m[3])
-    return float(clock(r"INFO report .*KiB$") - clock(r"INFO audiences \S+: done in "))
+    return float(clock(r"INFO report .*KiB$") - clock(rf"INFO {LAST_STAGE} \S+: done in "))
 
 
 def _kill_when(proc: Proc, fired: Callable[[], bool], what: str, timeout: float = 900) -> None:
@@ -293,7 +295,7 @@ def test_killed_runs_rerun_to_the_uninterrupted_outputs_and_vacuum_clears_orphan
         if stage is not None:
             assert where == f"during {stage}", f"kill {what!r} landed {where}"
         if what == "during the report":  # published, report not written yet
-            assert where == "after audiences, before the next stage" and "KiB" not in (
+            assert where == f"after {LAST_STAGE}, before the next stage" and "KiB" not in (
                 proc.text()), f"kill {what!r} landed {where}"
         summary.record_kill(f"{what}: {where}, {proc.elapsed:.0f}s after start")
         _assert_previous_or_complete(spark, root, before, reference, reference_exports, what)
