@@ -3,7 +3,7 @@
 A stage run appends its row only after every output it writes is committed (the runner
 does it after the stage function returns); ``publish`` appends the ``pipeline`` row of an
 as-of once every stage of :data:`sparkseg.pipeline.STAGES` has completed for it, in
-pipeline order. The consumer contract (README, "Consumers"):
+pipeline order. The consumer contract (docs/consumers.md):
 
     as-of D is complete iff ops/completions has a ``pipeline`` row for D; read each table
     at the version listed in that row's ``output_versions`` and each audience export from
