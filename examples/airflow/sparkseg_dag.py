@@ -10,7 +10,7 @@ the record that downstream (marketing) systems wait for; it fails with exit code
 a stage has not completed for the date.
 
 Copy this file into the DAGs folder and set the Airflow Variables ``sparkseg_home``
-(a checkout with dist/sparkseg.zip built by scripts/build_pyfiles.sh) and
+(a checkout with dist/sparkseg.zip built by scripts/dev/build_pyfiles.sh) and
 ``sparkseg_master`` (e.g. ``yarn``).
 """
 

@@ -43,7 +43,9 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def common_parser() -> argparse.ArgumentParser:
+    """The flags every command shares (``--config``, ``--as-of``, ``--set``, ``-v``), as an
+    argparse parent (``parents=[common_parser()]``); the bench and evaluation scripts use it."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default="conf/local.yaml", help="YAML config file")
     common.add_argument("--as-of", type=_date, help="as-of date YYYY-MM-DD (default: config as_of, else today)")
@@ -52,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="override one config value (repeatable)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return common
 
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_parser()
     parser = argparse.ArgumentParser(prog="sparkseg", description="Customer segmentation on Spark")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     gen = sub.add_parser("generate", parents=[common], help="write synthetic raw tables")
@@ -118,18 +124,25 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return extra
 
 
-def _as_of(args: argparse.Namespace, cfg: Config) -> dt.date:
+def resolve_as_of(args: argparse.Namespace, cfg: Config) -> dt.date:
+    """``--as-of``, else the config's ``as_of``, else today (UTC)."""
     if args.as_of is not None:
         as_of: dt.date = args.as_of
         return as_of
     return cfg.as_of or dt.datetime.now(dt.UTC).date()
 
 
-def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
-    from sparkseg import pipeline
+def start_session(cfg: Config) -> SparkSession:
+    """The Spark session of ``cfg``, with delta-spark loaded for the ``spark`` engine."""
     from sparkseg.session import build_session
 
-    as_of = _as_of(args, cfg)
+    return build_session(cfg.spark, delta=cfg.engine == "spark")
+
+
+def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
+    from sparkseg import pipeline
+
+    as_of = resolve_as_of(args, cfg)
     if args.command == "retain":
         from sparkseg.retention.stage import cutoff_of
 
@@ -138,7 +151,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
                   "nothing dropped")
             return
         cutoff_of(cfg, as_of)  # an unsafe retention stops here, before Spark starts
-    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
+    spark = start_session(cfg)
     try:
         handlers: dict[str, Callable[[], object]] = {
             "generate": lambda: _generate(spark, cfg, as_of, args.append_days),

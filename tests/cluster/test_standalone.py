@@ -71,7 +71,7 @@ def readme_submit_command() -> list[str]:
     lines = [ln.split("#", 1)[0].rstrip() for ln in body.splitlines()]
     joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
     commands = [shlex.split(c) for c in joined.splitlines() if c.strip()]
-    assert commands[0] == ["scripts/build_pyfiles.sh"], commands
+    assert commands[0] == ["scripts/dev/build_pyfiles.sh"], commands
     return commands[1]
 
 
@@ -86,7 +86,7 @@ def reference(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFacto
         "--months", "3",
     )
     assert gen.returncode == 0, gen.stderr[-3000:]
-    build = subprocess.run(["bash", "scripts/build_pyfiles.sh"], cwd=REPO, capture_output=True,
+    build = subprocess.run(["bash", "scripts/dev/build_pyfiles.sh"], cwd=REPO, capture_output=True,
                            text=True)
     assert build.returncode == 0, build.stderr
     cmd = readme_submit_command()

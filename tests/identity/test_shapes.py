@@ -6,7 +6,7 @@ customer with many anonymous neighbours. All in one graph (one labelling run):
 * star: anonymous device ``hub`` linked to 20,000 cookies, customer S on cookie 1;
 * fan-out: customer F linked to 100,000 devices.
 
-The 1M-node star is in ``scripts/bench_identity.py``.
+The 1M-node star is in ``python -m scripts.bench identity``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Four segments with English and Chinese names, a few tags and audiences, a campaign
 evaluation, stage runs, quarantined rows and a model's metadata.json: every section of
 the report has something to show, and the second date has migration and tag changes.
-Used by the report tests and by ``scripts/report_screenshot.py``.
+Used by the report tests and by ``scripts/dev/report_screenshot.py``.
 
 The table specs below restate docs/contracts.md on purpose: the report reads the tables
 by name, so its tests check it against the contract, not against one stage's code.

@@ -1,4 +1,4 @@
-"""scripts/bench.py and its helpers: peers agree with the features stage, results, memory.
+"""scripts.bench (``python -m scripts.bench full``) and its helpers: peers agree with the features stage, results, memory.
 
 The equivalence test runs sparkseg's ``build_features`` and the DuckDB/Polars versions on
 the same tiny inline silver tables (edge cases of every window and fill) and compares every
@@ -17,10 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from bench_lib import report as rep
-from bench_lib.check import compare_tables, read_parquet_files
-from bench_lib.memory import peak_memory
-from bench_lib.peers import (
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import to_arrow_schema
+
+from scripts.bench import report as rep
+from scripts.bench.check import compare_tables, read_parquet_files
+from scripts.bench.memory import peak_memory
+from scripts.bench.peers import (
     Inputs,
     Params,
     check_columns_cover_spec,
@@ -28,9 +31,6 @@ from bench_lib.peers import (
     run_duckdb,
     run_polars,
 )
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.pandas.types import to_arrow_schema
-
 from sparkseg.config import Config
 from sparkseg.features.stage import build_features
 from sparkseg.tables import RAW_CUSTOMERS, SILVER_TABLES
@@ -325,7 +325,7 @@ def test_harness_prints_table_and_writes_results_at_300_customers(tmp_path: Path
     env = dict(os.environ)
     env.setdefault("SPARKSEG_HASH_KEY", "test-only-key-not-secret")
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "bench.py"), "--sizes", "300", "--cores", "2",
+        [sys.executable, "-m", "scripts.bench", "full", "--sizes", "300", "--cores", "2",
          "--repeat", "1", "--skip", "run", "--peers", "duckdb", "--driver-memory", "2g",
          "--work", str(tmp_path / "work"), "--out", str(out)],
         capture_output=True, text=True, cwd=REPO, env=env, timeout=1800,
@@ -347,7 +347,7 @@ def test_harness_prints_table_and_writes_results_at_300_customers(tmp_path: Path
 def test_event_log_summary_attributes_stage_time_to_its_sql_execution(tmp_path: Path) -> None:
     import json
 
-    from bench_lib.eventlog import read_executions, read_stages, summary_lines
+    from scripts.bench.eventlog import read_executions, read_stages, summary_lines
 
     def acc(name: str, value: float) -> dict[str, object]:
         return {"Name": name, "Value": value}
@@ -378,3 +378,30 @@ def test_event_log_summary_attributes_stage_time_to_its_sql_execution(tmp_path: 
     assert [(s.seconds, s.run_s, s.cpu_s, s.spill_mb) for s in stages] == [(3.0, 5.0, 2.0, 3.0)]
     assert stage_exec == {3: 7} and execs[7].seconds == 3.5
     assert "exec    7:      5.0     2.0   1     3.5  parquet at x; HashAggregate" in text
+
+
+def test_targets_are_judged_against_the_data_file(tmp_path: Path) -> None:
+    from scripts.bench.targets import TARGETS_FILE, load_targets
+
+    text = TARGETS_FILE.read_text().replace("max_seconds = 600", "max_seconds = 1000")
+    (tmp_path / "targets.toml").write_text(text)
+    results = [_result(1_000_000, "full run", "sparkseg", 900.0)]
+
+    lines = rep.targets(results, run_step="full run", feat_step="features",
+                        spark_engine="sparkseg", train_step="stage train",
+                        goals=load_targets(tmp_path / "targets.toml"))
+
+    assert lines[0].startswith("full run, 1M customers, 2 cores, < 1000 s: 900 s, met")
+
+
+def test_bench_lists_its_modes_and_refuses_an_unknown_one() -> None:
+    listed = subprocess.run([sys.executable, "-m", "scripts.bench", "--help"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    unknown = subprocess.run([sys.executable, "-m", "scripts.bench", "nope"], cwd=REPO,
+                             capture_output=True, text=True, timeout=120)
+
+    assert listed.returncode == 0
+    modes = [ln.split()[0] for ln in listed.stdout.split("modes:")[1].splitlines() if ln.strip()]
+    assert modes == ["full", "daily", "identity", "kmeans", "generate", "customer360",
+                     "ingest-scan", "eventlog"]
+    assert unknown.returncode == 2 and "unknown mode 'nope'" in unknown.stderr

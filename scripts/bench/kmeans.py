@@ -1,9 +1,8 @@
-#!/usr/bin/env python
 """Time segment training (per k and total), scoring, and one Lloyd iteration of MLlib
 KMeans (row and block solvers) against scikit-learn's KMeans on the same matrix.
 
     pip install scikit-learn          # benchmark only; not a sparkseg dependency
-    python scripts/bench_kmeans.py --rows 200000 --features 16 --k 8 --threads 2
+    python -m scripts.bench kmeans --rows 200000 --features 16 --k 8 --threads 2
 
 Without ``--config`` the features table is synthetic (8 planted groups in the default
 segment feature columns, written as a Delta table under a temporary warehouse). With
@@ -37,19 +36,28 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from scripts.bench.kmeans_compare import sklearn_or_none, timed
+from sparkseg.cli import common_parser, start_session
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
 
 AS_OF = dt.date(2026, 11, 1)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m scripts.bench kmeans", parents=[common_parser()],
+                                description=__doc__.split("\n\n")[0])
+    # Without --config the features are synthetic: no config file is read.
+    p.set_defaults(config=None)
     p.add_argument("--rows", type=int, default=200_000, help="synthetic customers")
     p.add_argument("--features", type=int, default=16, help="first N default segment features")
     p.add_argument("--k", type=int, default=8, help="k of the Lloyd-iteration comparison")
@@ -60,20 +68,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=3, help="repetitions of each Lloyd timing")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--driver-memory", default="4g")
-    p.add_argument("--config", help="copy silver/customer_features from this config's warehouse")
-    p.add_argument("--as-of", type=dt.date.fromisoformat, help="as-of to copy (with --config)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY.PATH=VALUE", help="overrides for --config")
     return p.parse_args(argv)
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
-def synthetic_features(spark: Any, rows: int, names: list[str], seed: int) -> Any:
+def synthetic_features(spark: SparkSession, rows: int, names: list[str], seed: int
+                       ) -> DataFrame:
     """``rows`` customers in 8 planted groups; columns ``one_id, <names>, as_of_date``."""
     from pyspark.sql import functions as F
 
@@ -105,20 +104,12 @@ def synthetic_features(spark: Any, rows: int, names: list[str], seed: int) -> An
     return spark.range(rows).select(*cols)
 
 
-def sklearn_or_none() -> tuple[Any, Any] | None:
-    try:
-        from sklearn.cluster import KMeans as SkKMeans
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return SkKMeans, threadpool_limits
-
-
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     # Before numpy/sklearn start their thread pools (threadpool_limits also applies it).
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        stream=sys.stderr)
     sk = sklearn_or_none()
     if sk is None:
         print("scikit-learn is not installed: `pip install scikit-learn` to compare with it "
@@ -129,32 +120,31 @@ def main(argv: list[str] | None = None) -> int:
     from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
-    from sparkseg.config import SparkConfig, config_from_mapping, load_config
+    from sparkseg.config import config_from_mapping, load_config
     from sparkseg.lakehouse import Lakehouse
     from sparkseg.segment import score, train
     from sparkseg.segment.config import DEFAULT_FEATURES
     from sparkseg.segment.model_store import ModelStore
     from sparkseg.segment.preprocess import VECTOR_COL
-    from sparkseg.session import build_session
     from sparkseg.tables import TableSpec
 
     features = [f for f in DEFAULT_FEATURES][: args.features]
     names = [f.name for f in features]
-    spark = build_session(SparkConfig(
-        master=f"local[{args.threads}]", driver_memory=args.driver_memory,
-        shuffle_partitions=4 * args.threads, log_level="ERROR", show_progress=False,
-    ))
     tmp = Path(tempfile.mkdtemp(prefix="bench_kmeans_"))
+    segment = {
+        "features": [f.model_dump() for f in features],
+        "algorithms": args.algorithms.split(","),
+        "k_min": args.k_min, "k_max": args.k_max, "seed": args.seed,
+        "sample_max_rows": max(args.rows, 100),
+    }
+    cfg = config_from_mapping({
+        "warehouse": str(tmp / "lake"), "engine": "offline", "segment": segment,
+        "spark": {"master": f"local[{args.threads}]", "driver_memory": args.driver_memory,
+                  "shuffle_partitions": 4 * args.threads, "log_level": "ERROR",
+                  "show_progress": False},
+    })
+    spark = start_session(cfg)
     try:
-        segment = {
-            "features": [f.model_dump() for f in features],
-            "algorithms": args.algorithms.split(","),
-            "k_min": args.k_min, "k_max": args.k_max, "seed": args.seed,
-            "sample_max_rows": max(args.rows, 100),
-        }
-        cfg = config_from_mapping(
-            {"warehouse": str(tmp / "lake"), "engine": "offline", "segment": segment}
-        )
         lake = Lakehouse(spark, cfg)
         as_of = AS_OF
         if args.config:
@@ -220,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(args.repeat):
                     est = SkKMeans(n_clusters=k, init=c0, n_init=1, max_iter=1,
                                    algorithm="lloyd", tol=0.0)
-                    seconds, fitted = timed(lambda est=est: est.fit(X))  # type: ignore[misc]
+                    seconds, fitted = timed(partial(est.fit, X))
                     results.setdefault("sklearn lloyd: 1 iteration (fit, max_iter=1)", []).append(seconds)
                     centres["sklearn"] = fitted.cluster_centers_
         load1 = os.getloadavg()[0]

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 try:
     import psutil
@@ -54,7 +53,7 @@ def _tree_rss_proc(root: int) -> int | None:
     return total
 
 
-def _psutil_tree_sum(root: int, measure: Any) -> float | None:
+def _psutil_tree_sum(root: int, measure: Callable[[psutil.Process], float]) -> float | None:
     """Sum of ``measure(process)`` over ``root`` and its descendants (psutil), or None."""
     try:
         proc = psutil.Process(root)
@@ -103,7 +102,7 @@ def tree_cpu(root: int | None = None) -> float | None:
         return None
 
 
-def _cpu_seconds(p: Any) -> float:
+def _cpu_seconds(p: psutil.Process) -> float:
     t = p.cpu_times()
     return float(t.user + t.system + t.children_user + t.children_system)
 

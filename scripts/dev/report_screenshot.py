@@ -1,39 +1,41 @@
 """Screenshot of the segment report for the README (docs/report-screenshot.png).
 
-    python scripts/report_screenshot.py                      # hand-made sample gold tables
-    python scripts/report_screenshot.py --config conf/local.yaml --as-of 2026-11-01
-                                                             # the report of a real run
+    python -m scripts.dev.report_screenshot           # hand-made sample gold tables
+    python -m scripts.dev.report_screenshot --config conf/local.yaml --as-of 2026-11-01
+                                                      # the report of a real run
 
 Without --config it writes the sample gold tables of tests/report/sample_gold.py (the
 same ones the report tests use, 1,000 customers) into a temporary warehouse, renders
 the report and screenshots it in headless Chromium. With --config it (re)writes the
-report of that warehouse and as-of. Needs /usr/bin/chromium and, for the Chinese names
+report of that warehouse and as-of (``--set`` overrides apply to it). Run from the
+repository root: the sample tables and the browser helpers are the report tests' own. Needs /usr/bin/chromium and, for the Chinese names
 to show, a CJK font (Debian: fonts-noto-cjk).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))  # tests.report.* helpers
+from sparkseg.cli import common_parser, resolve_as_of, start_session
+from sparkseg.config import config_from_mapping, load_config
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.report.build import write_report
+from tests.report.browser import check_page, chromium_path, screenshot
+from tests.report.sample_gold import AS_OF, write_sample
 
-from sparkseg.config import config_from_mapping, load_config  # noqa: E402
-from sparkseg.lakehouse import Lakehouse  # noqa: E402
-from sparkseg.report.build import write_report  # noqa: E402
-from sparkseg.session import build_session  # noqa: E402
-from tests.report.browser import check_page, chromium_path, screenshot  # noqa: E402
-from tests.report.sample_gold import AS_OF, write_sample  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", help="config of a real warehouse (default: sample tables)")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.dev.report_screenshot",
+                                     parents=[common_parser()],
+                                     description=__doc__.split("\n\n")[0])
+    # No --config: the sample tables (the config file is only read when given).
+    parser.set_defaults(config=None)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "report-screenshot.png")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=0,
@@ -41,7 +43,7 @@ def main() -> int:
     parser.add_argument("--full-colour", action="store_true",
                         help="keep Chromium's PNG as is (default: 256 colours, smaller)")
     parser.add_argument("--scale", type=int, default=25, help="sample size: 40 customers each")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     chromium = chromium_path()
     if chromium is None:
@@ -49,8 +51,8 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="sparkseg-report-") as tmp:
         if args.config:
-            cfg = load_config(args.config)
-            as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
+            cfg = load_config(args.config, args.overrides)
+            as_of = resolve_as_of(args, cfg)
         else:
             cfg = config_from_mapping(
                 {"warehouse": f"{tmp}/lake", "engine": "offline",
@@ -59,7 +61,7 @@ def main() -> int:
                 source="<screenshot>",
             )
             as_of = AS_OF
-        spark = build_session(cfg.spark, delta=cfg.engine == "spark")
+        spark = start_session(cfg)
         try:
             if not args.config:
                 write_sample(Lakehouse(spark, cfg), scale=args.scale)

@@ -1,10 +1,9 @@
-#!/usr/bin/env python
 """Time the customer-360 half of the pipeline (ingest, identity, features) for one as-of.
 
 Needs a warehouse that already holds the raw tables, e.g.::
 
     sparkseg generate --customers 1000000 --set warehouse=/data/lake
-    python scripts/time_customer360.py --set warehouse=/data/lake --as-of 2026-11-01
+    python -m scripts.bench customer360 --set warehouse=/data/lake --as-of 2026-11-01
 
 Prints the seconds of each stage (measured by sparkseg.pipeline.run_stage, which also
 records the run in ops/runs) and the rate in raw input rows per second: the rows of all
@@ -15,36 +14,34 @@ stage's seconds, and by the three stages' total.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import os
 import platform
 import sys
 import time
+from collections.abc import Sequence
 
+from sparkseg.cli import common_parser, resolve_as_of, start_session
 from sparkseg.config import load_config
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.pipeline import run_stage
-from sparkseg.session import build_session
 from sparkseg.tables import RAW_TABLES
 
 STAGES = ("ingest", "identity", "features")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="conf/local.yaml")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat, help="default: config as_of")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY.PATH=VALUE")
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench customer360",
+                                     parents=[common_parser()],
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--stages", default=",".join(STAGES),
                         help="comma-separated subset of " + ",".join(STAGES))
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
     unknown = [s for s in stages if s not in STAGES]
@@ -52,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown stage(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     cfg = load_config(args.config, args.overrides)
-    as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
-    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
+    as_of = resolve_as_of(args, cfg)
+    spark = start_session(cfg)
     try:
         lake = Lakehouse(spark, cfg)
         # Row counts only (one number per table), never the rows themselves.

@@ -1,8 +1,7 @@
-#!/usr/bin/env python
 """Rounds and seconds of identity labelling on the graph shapes that stop a BFS.
 
-    PYTHONPATH=src python scripts/bench_identity.py --chain 5000 --star 1000000 \
-        --fanout 100000 --master 'local[2]'
+    python -m scripts.bench identity --chain 5000 --star 1000000 --fanout 100000 \
+        --master 'local[2]'
 
 Shapes (built with ``spark.range``, no files): a chain of ``--chain`` anonymous
 identifiers with a customer at one end (and, as ``chain2``, at both ends), a star of
@@ -20,12 +19,14 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkseg.config import SparkConfig
 from sparkseg.identity.graph import Checkpoints, build_graph, label_identities
+from sparkseg.session import build_session
 
 Shape = tuple[DataFrame, DataFrame]  # links (id_type_a, id_value_a, id_type_b, id_value_b), customers
 
@@ -80,8 +81,9 @@ def label(spark: SparkSession, shape: Shape, *, max_rounds: int = 30) -> tuple[i
         graph.unpersist()
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m scripts.bench identity", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chain", type=int, default=5000)
     ap.add_argument("--star", type=int, default=1_000_000)
     ap.add_argument("--fanout", type=int, default=100_000)
@@ -90,15 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--driver-memory", default="4g")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    spark = (
-        SparkSession.builder.master(args.master).appName("bench-identity")
-        .config("spark.sql.shuffle.partitions", str(args.partitions))
-        .config("spark.driver.memory", args.driver_memory)
-        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="bench-identity-"))
+    # sparkseg's session (no lakehouse engine: the graphs are built in memory, no tables).
+    spark = build_session(SparkConfig(
+        master=args.master, app_name="bench-identity", shuffle_partitions=args.partitions,
+        driver_memory=args.driver_memory, log_level="ERROR", show_progress=False,
+        checkpoint_dir=tempfile.mkdtemp(prefix="bench-identity-"),
+    ))
     shapes: list[tuple[str, int, Callable[[], Shape], Callable[[dict[str, int]], bool]]] = [
         ("chain", args.chain, lambda: chain(spark, args.chain, both_ends=False),
          lambda per: per == {"A": args.chain + 1}),

@@ -1,26 +1,12 @@
-"""The adjusted Rand index of scripts/segment_ari.py, against published reference values."""
+"""The adjusted Rand index of scripts.eval.segment_ari, against published reference values."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "segment_ari.py"
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("segment_ari", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ari = load_script().adjusted_rand_index
+from scripts.eval.segment_ari import adjusted_rand_index as ari
 
 
 def table(pred: list[int], true: list[str]) -> Counter[tuple[int, str]]:

@@ -1,10 +1,10 @@
 """Where did a Spark application spend its time? A summary of a Spark event log.
 
 The Spark UI is off in sparkseg's local sessions; the event log is the profile instead.
-``scripts/bench.py --event-log DIR`` turns it on for every Spark process of the benchmark
+``python -m scripts.bench full --event-log DIR`` turns it on for every Spark process of the benchmark
 (through ``PYSPARK_SUBMIT_ARGS``); then::
 
-    python scripts/bench_lib/eventlog.py DIR/local-1234...   [--top 15]
+    python -m scripts.bench eventlog DIR/local-1234...   [--top 15]
 
 prints the slowest stages with their call site (the sparkseg line that triggered them),
 tasks, executor run time, input, shuffle write and spill, and the total per call site.
@@ -56,7 +56,7 @@ def read_stages(path: Path) -> list[Stage]:
         if path.is_dir() else [path]
     if any(f.suffix in (".zstd", ".lz4", ".snappy", ".lzf") for f in files):
         raise SystemExit(f"{path}: compressed event log; write it with "
-                         "spark.eventLog.compress=false (bench.py --event-log does)")
+                         "spark.eventLog.compress=false (`scripts.bench full --event-log` does)")
     for f in files:
         out += _stages_of(f)
     return out
@@ -173,7 +173,8 @@ def summary_lines(stages: list[Stage], top: int = 12,
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m scripts.bench eventlog",
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("logs", nargs="+", type=Path)
     p.add_argument("--top", type=int, default=12)
     args = p.parse_args(argv)

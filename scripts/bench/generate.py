@@ -1,6 +1,6 @@
 """Time ``sparkseg generate`` at a given size: seconds, rows and files per raw table.
 
-    python scripts/gen_timing.py --customers 100000 [--cores 2] [--warehouse /tmp/gen_timing]
+    python -m scripts.bench generate --customers 100000 [--cores 2] [--warehouse /tmp/gen_timing]
 
 Starts local Spark with ``--cores`` cores (default 2, the project's reference machine),
 writes every raw table with the offline engine and prints one line per table plus the
@@ -13,26 +13,33 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
-from sparkseg.config import SparkConfig, config_from_mapping
+from pyspark.sql import SparkSession
+
+from sparkseg.cli import start_session
+from sparkseg.config import config_from_mapping
 from sparkseg.generate.stage import write_tables
-from sparkseg.session import build_session
 
 
-def jvm_cpu_seconds(spark: object) -> float:
+def jvm_cpu_seconds(spark: SparkSession) -> float:
     """User + system CPU seconds of the local driver JVM (Linux /proc), or -1."""
     try:
-        pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()  # type: ignore[attr-defined]
+        jvm = spark.sparkContext._jvm
+        assert jvm is not None
+        pid = jvm.java.lang.ProcessHandle.current().pid()
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return -1.0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench generate",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=42)
@@ -40,18 +47,17 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="4g")
     parser.add_argument("--warehouse", default="/tmp/sparkseg_gen_timing")
     parser.add_argument("--keep", action="store_true", help="keep the warehouse afterwards")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     shutil.rmtree(args.warehouse, ignore_errors=True)
     cfg = config_from_mapping({
         "warehouse": args.warehouse,
         "engine": "offline",
         "generate": {"customers": args.customers, "months": args.months, "seed": args.seed},
+        "spark": {"master": f"local[{args.cores}]", "driver_memory": args.driver_memory,
+                  "log_level": "ERROR", "show_progress": False},
     })
-    spark = build_session(SparkConfig(
-        master=f"local[{args.cores}]", driver_memory=args.driver_memory, log_level="ERROR",
-        show_progress=False,
-    ))
+    spark = start_session(cfg)
     try:
         cpu0, t0 = jvm_cpu_seconds(spark), time.perf_counter()
         marks = [cpu0]
@@ -67,7 +73,8 @@ def main() -> None:
     print(f"{'total':<22} rows={total:>12,} wall_seconds={wall:.1f} jvm_cpu_seconds={cpu:.1f}")
     if not args.keep:
         shutil.rmtree(args.warehouse, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,8 +1,7 @@
-#!/usr/bin/env python
 """Benchmark sparkseg against single-node peers at several sizes; table, CSV and plot.
 
     pip install duckdb polars psutil scikit-learn    # peers; not sparkseg dependencies
-    python scripts/bench.py --sizes 100000,1000000 --cores 2 --repeat 3 --out docs/bench
+    python -m scripts.bench full --sizes 100000,1000000 --cores 2 --repeat 3 --out docs/bench
 
 For each size (customers), in one run:
 
@@ -45,15 +44,18 @@ import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-SCRIPTS = Path(__file__).resolve().parent
-REPO = SCRIPTS.parent
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
+from scripts.bench import report as rep
+from scripts.bench.memory import PeakSampler, peak_memory, tree_cpu
+from sparkseg.cli import common_parser, resolve_as_of
 
-from bench_lib import report as rep  # noqa: E402
-from bench_lib.memory import PeakSampler, peak_memory, tree_cpu  # noqa: E402
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from sparkseg.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
 
 SPARK = "sparkseg"
 STEP_RUN = "full run"
@@ -75,7 +77,9 @@ RAW_INPUTS = ("customers", "transactions", "balances", "events", "identity_links
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m scripts.bench full", parents=[common_parser()],
+                                description=__doc__.split("\n\n")[0])
+    p.set_defaults(config=str(REPO / "conf" / "local.yaml"))
     p.add_argument("--sizes", default="100000", help="comma list of customer counts")
     p.add_argument("--cores", type=int, default=2, help="Spark local[N]; peer threads")
     p.add_argument("--repeat", type=int, default=3, help="timings per step (median reported)")
@@ -84,8 +88,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default="docs/bench", help="results folder (CSV, markdown, PNG)")
     p.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "sparkseg_bench"),
                    help="warehouses of the generated sizes (<work>/c<N>/lake), reused")
-    p.add_argument("--config", default=str(REPO / "conf" / "local.yaml"))
-    p.add_argument("--as-of", type=dt.date.fromisoformat, help="default: the config's as_of")
     p.add_argument("--driver-memory", help="Spark driver memory (default: sparkseg's, half "
                    "the machine's memory up to 16g)")
     p.add_argument("--skip", default="", help="comma list of: run, features, kmeans, peers")
@@ -96,9 +98,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-report", action="store_true", help="`sparkseg run --no-report`")
     p.add_argument("--event-log", help="write Spark event logs of every Spark process here "
-                   "(profile: python scripts/bench_lib/eventlog.py <file>)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="KEY.PATH=VALUE", help="config override for every sparkseg process")
+                   "(profile: python -m scripts.bench eventlog <file>)")
     p.add_argument("--render", action="store_true",
                    help="measure nothing: rewrite results.md and the plot from results.csv")
     # Internal: the Spark steps of one size, run in a child process (fresh JVM).
@@ -141,7 +141,7 @@ def env_for(args: argparse.Namespace) -> dict[str, str]:
             "--conf spark.eventLog.rolling.enabled=false --conf spark.eventLog.dir="
             f"file://{Path(args.event_log).resolve()} pyspark-shell")
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(SCRIPTS), str(REPO / "src"), env.get("PYTHONPATH", "")) if p
+        p for p in (str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")) if p
     )
     return env
 
@@ -306,8 +306,8 @@ def full_run(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[rep.
                            peak_bytes=max(peaks, default=None),
                            rows=raw_rows, note="wall time of the subprocess, incl. JVM start"
                            + ("" if args.no_report else " and report"), **common)]
-    for stage, secs in stages.items():
-        out.append(rep.make_result(step=f"stage {stage}", seconds=secs, peak_bytes=None,
+    for stage, timings in stages.items():
+        out.append(rep.make_result(step=f"stage {stage}", seconds=timings, peak_bytes=None,
                                    rows=0, note="from ops/runs of the full run", **common))
     return out
 
@@ -326,7 +326,7 @@ def spark_steps(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[r
     """(a) and (b) on the Spark side, in a child process with its own JVM."""
     result = wh.parent / "spark_steps.json"
     result.unlink(missing_ok=True)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--spark-worker", str(result),
+    cmd = [sys.executable, "-m", "scripts.bench", "full", "--spark-worker", str(result),
            "--sizes", str(n), "--cores", str(args.cores), "--repeat", str(args.repeat),
            "--work", args.work, "--config", args.config, "--k", str(args.k),
            "--seed", str(args.seed), "--skip", args.skip]
@@ -336,6 +336,8 @@ def spark_steps(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[r
         cmd += ["--driver-memory", args.driver_memory]
     if args.event_log:
         cmd += ["--event-log", args.event_log]
+    if args.verbose:
+        cmd.append("--verbose")
     for item in args.overrides:
         cmd += ["--set", item]
     print("  Spark steps (features stage, K-means) ...", flush=True)
@@ -346,9 +348,9 @@ def spark_steps(args: argparse.Namespace, n: int, wh: Path, log: Path) -> list[r
     return [rep.Result(**r) for r in got["results"]]
 
 
-def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: Any,
+def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: Config,
                log: Path, check: bool) -> list[rep.Result]:
-    from bench_lib.peers import Inputs, check_columns_cover_spec
+    from scripts.bench.peers import Inputs, check_columns_cover_spec
 
     check_columns_cover_spec()
     history = cfg.features.history_days
@@ -386,7 +388,7 @@ def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: 
             env[var] = str(args.cores)
         print(f"  {engine} x{args.repeat} ...", flush=True)
         before = load1()
-        worker = [sys.executable, str(SCRIPTS / "bench_lib" / "peer_worker.py"), str(spec_path)]
+        worker = [sys.executable, "-m", "scripts.bench.peer_worker", str(spec_path)]
         with log.open("a") as fh:
             fh.write(f"\n$ {' '.join(worker)}\n")
         proc = subprocess.Popen(worker, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -412,7 +414,7 @@ def peer_steps(args: argparse.Namespace, n: int, wh: Path, as_of: dt.date, cfg: 
 
 
 def check_peer(wh: Path, as_of: dt.date, peer_file: Path, engine: str) -> str:
-    from bench_lib.check import compare_tables, read_parquet_files
+    from scripts.bench.check import compare_tables, read_parquet_files
 
     ours = live_files(wh, "silver/customer_features", as_of)
     if not ours:
@@ -428,18 +430,19 @@ def spark_worker(args: argparse.Namespace) -> int:
     """Child process: features stage x repeat, then the K-means comparison; JSON rows."""
     import logging
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        stream=sys.stderr)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.cores))
+    from sparkseg.cli import start_session
     from sparkseg.config import load_config
     from sparkseg.pipeline import run_stage
-    from sparkseg.session import build_session
 
     n = int(args.sizes)
     wh = Path(args.work) / f"c{n}" / "lake"
     skip = set(filter(None, args.skip.split(",")))
     cfg = load_config(args.config, [*overrides(args, wh), "spark.log_level=ERROR"])
-    as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
-    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
+    as_of = resolve_as_of(args, cfg)
+    spark = start_session(cfg)
     out: list[rep.Result] = []
     messages: list[str] = []
     try:
@@ -474,10 +477,9 @@ def spark_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def kmeans_rows(args: argparse.Namespace, spark: Any, cfg: Any, as_of: dt.date,
+def kmeans_rows(args: argparse.Namespace, spark: SparkSession, cfg: Config, as_of: dt.date,
                 n: int, messages: list[str]) -> list[rep.Result]:
-    from bench_lib.kmeans import compare, feature_matrix
-
+    from scripts.bench.kmeans_compare import compare, feature_matrix
     from sparkseg.lakehouse import Lakehouse
 
     iters = cfg.segment.max_iter
@@ -589,14 +591,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(args.work).resolve()
     args.work = str(work)
     out_dir = Path(args.out)
-    header = [machine_line(args), f"command: python scripts/bench.py {' '.join(sys.argv[1:])}"]
+    given = sys.argv[1:] if argv is None else list(argv)
+    header = [machine_line(args), f"command: python -m scripts.bench full {' '.join(given)}"]
     print(header[0], flush=True)
     results: list[rep.Result] = []
     for n in sizes:
         wh = work / f"c{n}" / "lake"
         log = work / f"c{n}" / "bench.log"
         cfg = load_config(args.config, overrides(args, wh))
-        as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
+        as_of = resolve_as_of(args, cfg)
         print(f"\n== {n:,} customers, as-of {as_of}, load {load1():.1f} (log: {log})",
               flush=True)
         results += ensure_generated(args, n, wh, log)
@@ -617,7 +620,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("\n".join(rep.table_lines(results)))
     lines = write_outputs(out_dir, results, header)
-    print("\ntargets (issue 9, 2 cores; over all rows in " f"{out_dir / 'results.csv'}):")
+    print(f"\ntargets (issue 9, {rep.TARGET_CORES} cores; over all rows in "
+          f"{out_dir / 'results.csv'}):")
     print("\n".join(f"  {t}" for t in lines))
     print(f"\nwrote {out_dir / 'results.csv'}, {out_dir / 'results.md'}, "
           f"{out_dir / 'time_vs_size.png'}")

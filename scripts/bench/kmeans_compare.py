@@ -10,8 +10,8 @@ Per solver and repetition: ``maxIter=0`` (initialisation alone), ``maxIter=1`` a
 fit starts from the same centres C0, ``tol=0``. scikit-learn ``KMeans(init=C0, n_init=1,
 algorithm="lloyd", tol=0)`` with ``max_iter`` 1 and N, under ``threadpool_limits``. One
 Lloyd iteration of MLlib is the difference of the medians of ``maxIter=1`` and
-``maxIter=0``, as in scripts/bench_kmeans.py, whose helpers (``timed``,
-``sklearn_or_none``) this module uses. After N iterations both libraries' centres are
+``maxIter=0``, as in ``python -m scripts.bench kmeans``, which uses this module's helpers
+(``timed``, ``sklearn_or_none``). After N iterations both libraries' centres are
 compared as a check that they did the same work (they may differ when one stops early
 at convergence: the iteration counts are reported).
 """
@@ -19,18 +19,57 @@ at convergence: the iteration counts are reported).
 from __future__ import annotations
 
 import statistics
+import time
 import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
-from bench_kmeans import sklearn_or_none, timed
 
-from bench_lib.memory import tree_cpu
+from scripts.bench.memory import tree_cpu
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from sparkseg.segment.config import SegmentConfig
+
+T = TypeVar("T")
 
 
-def _timed_cpu(fn: Any) -> tuple[float, float | None, Any]:
+class SkKMeans(Protocol):
+    """What the benchmark uses of a fitted ``sklearn.cluster.KMeans``."""
+
+    cluster_centers_: np.ndarray
+    n_iter_: int
+
+    def fit(self, x: np.ndarray) -> SkKMeans: ...
+
+
+# sklearn.cluster.KMeans and threadpoolctl.threadpool_limits
+Sklearn = tuple[Callable[..., SkKMeans], Callable[..., AbstractContextManager[object]]]
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def sklearn_or_none() -> Sklearn | None:
+    """scikit-learn's KMeans and threadpoolctl's limits, or None when not installed."""
+    try:
+        from sklearn.cluster import KMeans as SkKMeansClass
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return SkKMeansClass, threadpool_limits
+
+
+def _timed_cpu(fn: Callable[[], T]) -> tuple[float, float | None, T]:
     """(wall seconds, CPU seconds of this process tree or None, result)."""
     c0 = tree_cpu()
     seconds, out = timed(fn)
@@ -62,7 +101,8 @@ class KMeansTimings:
         return statistics.median(self.seconds[name])
 
 
-def feature_matrix(spark: Any, features: Any, segment_cfg: Any, tmp: Path) -> tuple[Any, np.ndarray]:
+def feature_matrix(spark: SparkSession, features: DataFrame, segment_cfg: SegmentConfig,
+                   tmp: Path) -> tuple[DataFrame, np.ndarray]:
     """(cached DataFrame of the vector column, the same rows as a float64 numpy array)."""
     import pyarrow.parquet as pq
     from pyspark.ml.functions import vector_to_array
@@ -81,7 +121,7 @@ def feature_matrix(spark: Any, features: Any, segment_cfg: Any, tmp: Path) -> tu
 
 
 def compare(
-    vectors: Any, x: np.ndarray, *, k: int, iters: int, repeat: int, threads: int, seed: int
+    vectors: DataFrame, x: np.ndarray, *, k: int, iters: int, repeat: int, threads: int, seed: int
 ) -> KMeansTimings:
     """Time MLlib (row, block) and scikit-learn fits on the same rows; see the module doc."""
     from pyspark.ml.clustering import KMeans
@@ -96,7 +136,7 @@ def compare(
             for n in (0, 1, iters):
                 est = KMeans(featuresCol=VECTOR_COL, k=k, maxIter=n, initMode="random",
                              seed=seed, tol=0.0, solver=solver)
-                seconds, cpu, model = _timed_cpu(lambda est=est: est.fit(vectors))
+                seconds, cpu, model = _timed_cpu(partial(est.fit, vectors))
                 res.add(f"MLlib {solver} maxIter={n}", seconds, cpu)
                 got = np.array(model.clusterCenters())
                 if n == 0:
@@ -117,9 +157,9 @@ def compare(
     with threadpool_limits(limits=threads):
         for _ in range(repeat):
             for n in (1, iters):
-                est = sk_kmeans(n_clusters=k, init=c0, n_init=1, max_iter=n,
-                                algorithm="lloyd", tol=0.0)
-                seconds, cpu, fitted = _timed_cpu(lambda est=est: est.fit(x))
+                sk_est = sk_kmeans(n_clusters=k, init=c0, n_init=1, max_iter=n,
+                                   algorithm="lloyd", tol=0.0)
+                seconds, cpu, fitted = _timed_cpu(partial(sk_est.fit, x))
                 res.add(f"sklearn max_iter={n}", seconds, cpu)
                 if n == iters:
                     centres["sklearn"] = fitted.cluster_centers_

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from scripts.bench.targets import Targets, load_targets, millions
+
 GB = 1024**3
 
 
@@ -132,8 +134,8 @@ def read_csv(path: Path) -> list[Result]:
                     values[name] = float(text)
                 else:
                     values[name] = text
-            for name, kind in types.items():  # a column added since the file was written
-                if name not in values and "None" in str(kind):
+            for name, declared in types.items():  # a column added since the file was written
+                if name not in values and "None" in str(declared):
                     values[name] = None
             out.append(Result(**values))  # type: ignore[arg-type]
     return out
@@ -191,7 +193,7 @@ def markdown_table(results: Sequence[Result]) -> list[str]:
 
 # --------------------------------------------------------------------------- targets
 
-TARGET_CORES = 2
+TARGET_CORES = load_targets().cores
 
 
 def _get(results: Sequence[Result], customers: int, step: str, engine: str,
@@ -212,61 +214,74 @@ def scaling_exponents(results: Sequence[Result], step: str, engine: str,
 
 
 def targets(results: Sequence[Result], *, run_step: str, feat_step: str, spark_engine: str,
-            train_step: str) -> list[str]:
-    """One line per target of issue 9: met, missed (by how much) or not measured."""
+            train_step: str, goals: Targets | None = None) -> list[str]:
+    """One line per target of issue 9 (``targets.toml`` unless ``goals`` is given): met,
+    missed (by how much) or not measured."""
+    g = goals or load_targets()
+    cores = g.cores
     out = []
-    run1m = _get(results, 1_000_000, run_step, spark_engine)
+    run_max, feat_max, train_max = (f"{g.run_max_seconds:g}", f"{g.features_max_ratio:g}",
+                                    f"{g.train_max_ratio:g}")
+    run_name = (f"full run, {millions(g.run_customers)} customers, {cores} cores, "
+                f"< {run_max} s")
+    run1m = _get(results, g.run_customers, run_step, spark_engine, cores)
     if run1m is None:
-        out.append("full run, 1M customers, 2 cores, < 600 s: NOT MEASURED")
+        out.append(f"{run_name}: NOT MEASURED")
     else:
-        verdict = "met" if run1m.median_s < 600 else f"MISSED by {run1m.median_s / 600:.2f}x"
+        verdict = ("met" if run1m.median_s < g.run_max_seconds
+                   else f"MISSED by {run1m.median_s / g.run_max_seconds:.2f}x")
         cpu = ("" if run1m.cpu_s is None else
-               f"; CPU {run1m.cpu_s:.0f} s = {run1m.cpu_s / TARGET_CORES:.0f} s on 2 idle cores")
-        out.append(f"full run, 1M customers, 2 cores, < 600 s: {run1m.median_s:.0f} s, {verdict} "
+               f"; CPU {run1m.cpu_s:.0f} s = {run1m.cpu_s / cores:.0f} s on {cores} idle cores")
+        out.append(f"{run_name}: {run1m.median_s:.0f} s, {verdict} "
                    f"(load {run1m.load_before:.1f}->{run1m.load_after:.1f}{cpu})")
     feats = [r for r in results if r.step == feat_step and r.engine == spark_engine
-             and r.cores == TARGET_CORES and r.ratio is not None and r.reference == "duckdb"]
+             and r.cores == cores and r.ratio is not None and r.reference == "duckdb"]
     if not feats:
-        out.append("features <= 3x DuckDB: NOT MEASURED")
+        out.append(f"features <= {feat_max}x DuckDB: NOT MEASURED")
     for r in feats:
-        verdict = "met" if r.ratio is not None and r.ratio <= 3 else (
-            f"MISSED by {(r.ratio or 0) / 3:.2f}x")
-        duck = _get(results, r.customers, feat_step, "duckdb")
+        verdict = "met" if r.ratio is not None and r.ratio <= g.features_max_ratio else (
+            f"MISSED by {(r.ratio or 0) / g.features_max_ratio:.2f}x")
+        duck = _get(results, r.customers, feat_step, "duckdb", cores)
         cpu = ""
         if r.cpu_s and duck is not None and duck.cpu_s:
             q = r.cpu_s / duck.cpu_s
-            cpu = f" (by CPU seconds {q:.2f}x: {'met' if q <= 3 else 'missed'})"
-        out.append(f"features <= 3x DuckDB at {r.customers:,}: {r.ratio:.2f}x by wall time, "
-                   f"{verdict}{cpu}")
-    t1, t5 = (_get(results, n, train_step, spark_engine) for n in (1_000_000, 5_000_000))
+            cpu = (f" (by CPU seconds {q:.2f}x: "
+                   f"{'met' if q <= g.features_max_ratio else 'missed'})")
+        out.append(f"features <= {feat_max}x DuckDB at {r.customers:,}: {r.ratio:.2f}x by wall "
+                   f"time, {verdict}{cpu}")
+    small, large = millions(g.train_small), millions(g.train_large)
+    train_name = f"train({large}) <= {train_max} x train({small})"
+    t1, t5 = (_get(results, n, train_step, spark_engine, cores)
+              for n in (g.train_small, g.train_large))
     if t1 is None or t5 is None:
         have = ", ".join(f"{r.customers:,}: {r.median_s:.0f} s" for r in results
                          if r.step == train_step and r.engine == spark_engine
-                         and r.cores == TARGET_CORES)
-        out.append(f"train(5M) <= 1.3 x train(1M): NOT MEASURED (train stage {have or 'n/a'})")
+                         and r.cores == cores)
+        out.append(f"{train_name}: NOT MEASURED (train stage {have or 'n/a'})")
     else:
         q = t5.median_s / t1.median_s
-        verdict = "met" if q <= 1.3 else f"MISSED by {q / 1.3:.2f}x"
-        out.append(f"train(5M) <= 1.3 x train(1M): {q:.2f}x, {verdict}")
+        verdict = "met" if q <= g.train_max_ratio else f"MISSED by {q / g.train_max_ratio:.2f}x"
+        out.append(f"{train_name}: {q:.2f}x, {verdict}")
     for step, engine in ((run_step, spark_engine), (feat_step, spark_engine),
                          (feat_step, "duckdb"), (feat_step, "polars")):
-        ex = scaling_exponents(results, step, engine)
+        ex = scaling_exponents(results, step, engine, cores)
         if not ex:
             continue
         parts = ", ".join(f"{a:,}->{b:,}: {s:.2f}" for a, b, s in ex)
-        verdict = "met" if all(s <= 1.1 for _, _, s in ex) else "MISSED"
-        out.append(f"time grows at most linearly ({step}, {engine}; log-log slope <= 1.1): "
-                   f"{parts}, {verdict}")
-    if not any(scaling_exponents(results, run_step, spark_engine)):
+        verdict = "met" if all(s <= g.max_slope for _, _, s in ex) else "MISSED"
+        out.append(f"time grows at most linearly ({step}, {engine}; log-log slope <= "
+                   f"{g.max_slope:g}): {parts}, {verdict}")
+    if not any(scaling_exponents(results, run_step, spark_engine, cores)):
         out.append("time grows at most linearly (full run): NOT MEASURED (one size only)")
-    peak5 = [r for r in results if r.customers == 5_000_000 and r.engine == spark_engine
-             and r.peak_gb is not None and r.cores == TARGET_CORES]
-    if not peak5:
-        out.append("peak memory < 16 GB at 5M: NOT MEASURED")
+    peak_name = f"peak memory < {g.peak_max_gb:g} GB at {millions(g.peak_customers)}"
+    peaks = [r for r in results if r.customers == g.peak_customers and r.engine == spark_engine
+             and r.peak_gb is not None and r.cores == cores]
+    if not peaks:
+        out.append(f"{peak_name}: NOT MEASURED")
     else:
-        worst = max(peak5, key=lambda r: r.peak_gb or 0.0)
-        verdict = "met" if (worst.peak_gb or 0) < 16 else "MISSED"
-        out.append(f"peak memory < 16 GB at 5M: {worst.peak_gb:.1f} GB ({worst.step}), {verdict}")
+        worst = max(peaks, key=lambda r: r.peak_gb or 0.0)
+        verdict = "met" if (worst.peak_gb or 0) < g.peak_max_gb else "MISSED"
+        out.append(f"{peak_name}: {worst.peak_gb:.1f} GB ({worst.step}), {verdict}")
     return out
 
 

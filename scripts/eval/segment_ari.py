@@ -1,9 +1,8 @@
-#!/usr/bin/env python
 """Agreement of the published segments with the planted personas of generated data.
 
 For a warehouse where the pipeline ran on `sparkseg generate` data::
 
-    python scripts/segment_ari.py --set warehouse=/data/lake --as-of 2026-11-01
+    python -m scripts.eval.segment_ari --set warehouse=/data/lake --as-of 2026-11-01
 
 joins ``gold/segments`` (the as-of) with ``raw/_truth_personas`` on one_id = customer_id
 (docs/contracts.md: a bank customer's one_id is its customer_id) and prints the
@@ -15,19 +14,18 @@ ever reads ``raw/_truth_personas``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from math import comb
 
 from pyspark.sql import functions as F
 
+from sparkseg.cli import common_parser, start_session
 from sparkseg.config import load_config
 from sparkseg.errors import SparksegError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.segment.tables import SEGMENTS
-from sparkseg.session import build_session
 from sparkseg.tables import RAW_TRUTH_PERSONAS
 
 Contingency = Mapping[tuple[int, str], int]
@@ -66,25 +64,25 @@ def format_table(table: Contingency, names: Mapping[int, str]) -> str:
     return "\n".join(lines)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="conf/local.yaml")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat,
-                        help="default: the latest as_of_date in gold/segments")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY.PATH=VALUE")
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m scripts.eval.segment_ari",
+                                     parents=[common_parser()],
+                                     description=__doc__.split("\n\n")[0],
+                                     epilog="Without --as-of: the latest as_of_date in "
+                                            "gold/segments (not the config's as_of).")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        stream=sys.stderr)
     try:
         cfg = load_config(args.config, args.overrides)
     except SparksegError as err:
         print(f"segment_ari: {err}", file=sys.stderr)
         return err.exit_code
-    spark = build_session(cfg.spark, delta=cfg.engine == "spark")
+    spark = start_session(cfg)
     try:
         lake = Lakehouse(spark, cfg)
         as_of = args.as_of

@@ -1,10 +1,10 @@
 """Run one peer (DuckDB or Polars) of the features stage ``repeat`` times; print JSON.
 
-Started by scripts/bench.py in a subprocess, so that the thread limit is in place before
+Started by ``python -m scripts.bench full`` in a subprocess, so that the thread limit is in place before
 the engine is imported (POLARS_MAX_THREADS is read once, at import) and so that the
 process's peak memory belongs to this peer alone::
 
-    POLARS_MAX_THREADS=2 python scripts/bench_lib/peer_worker.py spec.json
+    POLARS_MAX_THREADS=2 python -m scripts.bench.peer_worker spec.json
 
 ``spec.json``: ``{"engine", "threads", "repeat", "out", "as_of", "child_mcc",
 "new_customer_days", "honeymoon_days", "inputs": {table: [parquet files]}}``. Prints one
@@ -22,9 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench_lib.peers import Inputs, Params, run_duckdb, run_polars
+from scripts.bench.peers import Inputs, Params, run_duckdb, run_polars
 
 
 def main(argv: list[str]) -> int:

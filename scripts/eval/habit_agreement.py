@@ -1,9 +1,8 @@
-#!/usr/bin/env python
 """How well the channel-habit tags recover the planted campaign-channel preferences.
 
 For a warehouse where generated data went through the pipeline up to ``tags``:
 
-    python scripts/habit_agreement.py --config conf/local.yaml --as-of 2026-11-01
+    python -m scripts.eval.habit_agreement --config conf/local.yaml --as-of 2026-11-01
 
 Reads ``gold/customer_tags`` (``channel_habit`` and ``lost``) of the as-of and the
 planted ``raw/_truth_personas.preferred_channel`` (``app_push``, ``sms``, ``wechat`` or
@@ -17,16 +16,16 @@ Only per-channel counts reach the driver.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
+from collections.abc import Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sparkseg.cli import common_parser, resolve_as_of, start_session
 from sparkseg.config import load_config
 from sparkseg.errors import SparksegError
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.session import build_session
 from sparkseg.tables import RAW_TRUTH_PERSONAS
 from sparkseg.tags.habit import HABIT_TAG, LOST_TAG
 from sparkseg.tags.tables import CUSTOMER_TAGS
@@ -92,16 +91,15 @@ def report(cells: dict[tuple[str, str], int]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", default="conf/local.yaml")
-    parser.add_argument("--as-of", type=dt.date.fromisoformat)
-    parser.add_argument("--set", dest="overrides", action="append", default=[])
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.eval.habit_agreement",
+                                     parents=[common_parser()],
+                                     description=__doc__.split("\n\n")[0])
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config, args.overrides)
-        as_of = args.as_of or cfg.as_of or dt.datetime.now(dt.UTC).date()
-        spark = build_session(cfg.spark, delta=cfg.engine == "spark")
+        as_of = resolve_as_of(args, cfg)
+        spark = start_session(cfg)
         try:
             lake = Lakehouse(spark, cfg)
             tags = lake.read(CUSTOMER_TAGS, partitions={"as_of_date": as_of})

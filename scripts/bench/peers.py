@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sparkseg.features.assemble import FLAGGED_PRODUCTS
 from sparkseg.features.balances import AUM_PRODUCTS
@@ -27,6 +27,9 @@ from sparkseg.features.events import (
     SENT_TYPES,
 )
 from sparkseg.tables import PRODUCT_TYPES, TXN_CHANNELS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 WINDOWS = (30, 90, 365)
 TXN_MONEY = (
@@ -369,7 +372,7 @@ def run_duckdb(inp: Inputs, p: Params, *, threads: int, out: str) -> int:
 # --------------------------------------------------------------------------- Polars
 
 
-def polars_features(inp: Inputs, p: Params) -> Any:
+def polars_features(inp: Inputs, p: Params) -> pl.LazyFrame:
     """A Polars LazyFrame computing silver/customer_features (same semantics)."""
     import polars as pl
 

@@ -1,27 +1,13 @@
-"""scripts/habit_agreement.py: tagged channel against planted preference."""
+"""scripts.eval.habit_agreement: tagged channel against planted preference."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
 from pyspark.sql import SparkSession
 
-from tests.conftest import REPO
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("habit_agreement", REPO / "scripts" / "habit_agreement.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["habit_agreement"] = module
-    spec.loader.exec_module(module)
-    return module
+from scripts.eval import habit_agreement as script
 
 
 def test_agreement_counts_habit_lost_and_untagged_per_planted_channel(spark: SparkSession) -> None:
-    script = load_script()
     truth = spark.createDataFrame(
         [("a", "p", "wechat"), ("b", "p", "wechat"), ("c", "p", "sms"), ("d", "p", "none"),
          ("e", "p", "none")],
