@@ -33,7 +33,8 @@ from sparkseg.lifecycle.rules import (
 )
 from sparkseg.lifecycle.tables import CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS
 from sparkseg.tags.inputs import FEATURES_TABLE
-from sparkseg.tags.sandbox import no_sql_on_files
+from sparkseg.tags.sandbox import without_sql_on_files
+from sparkseg.transitions import moves_between
 
 log = logging.getLogger(__name__)
 
@@ -111,30 +112,12 @@ def lifecycle_transitions(
     ``from_stage`` is a customer new in the table since ``prev_as_of`` (every customer
     when there is no earlier as-of), a null ``to_stage`` one who is gone.
     """
-    cur = current.select("one_id", F.col("stage").alias("to_stage"))
-    if previous is None:
-        joined = cur.withColumn("from_stage", F.lit(None).cast("string"))
-    else:
-        prev = previous.select("one_id", F.col("stage").alias("from_stage"))
-        joined = prev.join(cur, "one_id", "full_outer")
-    return joined.groupBy("from_stage", "to_stage").agg(
-        F.count(F.lit(1)).alias("customers")
-    ).select(
-        F.lit(as_of).cast("date").alias("as_of_date"),
-        F.lit(prev_as_of).cast("date").alias("prev_as_of_date"),
-        "from_stage",
-        "to_stage",
-        F.col("customers").cast("long"),
-    )
+    return moves_between(previous, current, column="stage", kind="string", as_of=as_of,
+                         prev_as_of=prev_as_of)
 
 
+@without_sql_on_files
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
-    # Conditions are config: besides the allow-list, no SQL may read a file by path meanwhile.
-    with no_sql_on_files(spark):
-        _run(spark, cfg, as_of)
-
-
-def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     lifecycle = load_stages(spark, cfg)
     lake = Lakehouse(spark, cfg)
     features = lake.read_as_of(FEATURES_TABLE, as_of, hint="run `sparkseg features` first")
