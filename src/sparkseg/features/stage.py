@@ -17,7 +17,6 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkseg.config import Config
-from sparkseg.errors import MissingTableError
 from sparkseg.features.assemble import assemble_features
 from sparkseg.features.balances import balance_features
 from sparkseg.features.customers import customer_base
@@ -26,13 +25,11 @@ from sparkseg.features.events import event_features, events_with_customer
 from sparkseg.features.tables import CUSTOMER_FEATURES
 from sparkseg.features.transactions import transaction_features
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.silver import read_customers, read_events
+from sparkseg.silver import read_events, read_known_customers
 from sparkseg.tables import (
     RAW_BALANCES,
-    RAW_CUSTOMERS,
     RAW_EVENTS,
     RAW_TRANSACTIONS,
-    SILVER_TABLES,
     TableSpec,
 )
 
@@ -82,14 +79,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
-    customers = read_customers(lake, as_of)
-    if customers.isEmpty():
-        customers_spec = SILVER_TABLES[RAW_CUSTOMERS.name]
-        raise MissingTableError(
-            customers_spec.name,
-            lake.uri(customers_spec),
-            hint=f"no customer valid at {as_of.isoformat()}; run ingest first",
-        )
+    customers = read_known_customers(lake, as_of)
     # Every feature looks back at most history_days, and each window already drops rows
     # at or after the as-of: reading [as_of - history_days, as_of) changes no value, and
     # the scan stays the same size however long the history grows.
