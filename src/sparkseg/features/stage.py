@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from sparkseg.config import Config
 from sparkseg.features.assemble import assemble_features
 from sparkseg.features.balances import balance_features
+from sparkseg.features.config import FeaturesConfig
 from sparkseg.features.customers import customer_base
 from sparkseg.features.dictionary import check_against_dictionary, load_dictionary
 from sparkseg.features.events import event_features, events_with_customer
@@ -52,21 +53,20 @@ def build_features(
     events: DataFrame,
     identity_map: DataFrame,
     *,
-    cfg: Config,
+    cfg: FeaturesConfig,
     as_of: dt.date,
 ) -> DataFrame:
     """The feature rows of one as-of from the silver inputs (no I/O)."""
-    fcfg = cfg.features
     # No caching: each input is scanned exactly once and no intermediate is reused, so
     # persisting would only add a materialisation.
     return assemble_features(
         customer_base(customers, as_of=as_of),
-        transaction_features(transactions, as_of=as_of, child_mcc=fcfg.child_mcc),
+        transaction_features(transactions, as_of=as_of, child_mcc=cfg.child_mcc),
         balance_features(balances, as_of=as_of),
         event_features(events_with_customer(events, identity_map), as_of=as_of),
         as_of=as_of,
-        new_customer_days=fcfg.new_customer_days,
-        honeymoon_days=fcfg.honeymoon_days,
+        new_customer_days=cfg.new_customer_days,
+        honeymoon_days=cfg.honeymoon_days,
     )
 
 
@@ -94,7 +94,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         events_of(RAW_BALANCES),
         events_of(RAW_EVENTS),
         _read_identity_map(lake, as_of),
-        cfg=cfg,
+        cfg=cfg.features,
         as_of=as_of,
     )
     check_against_dictionary(features.schema, dictionary, source=str(dictionary_path))

@@ -27,6 +27,7 @@ from sparkseg.config import Config
 from sparkseg.errors import MissingTableError, SparksegError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.pipeline import STAGES
+from sparkseg.segment.config import SegmentConfig
 from sparkseg.segment.model_store import METADATA_FILE, ModelStore
 from sparkseg.tables import OPS_COMPLETIONS, OPS_QUARANTINE, OPS_RUNS
 
@@ -465,20 +466,20 @@ def quarantine_of(quarantine: DataFrame | Missing, as_of: dt.date
 # --- model metadata --------------------------------------------------------------------
 
 
-def model_of(lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
+def model_of(lake: Lakehouse, cfg: SegmentConfig, segments: list[Segment] | Missing
              ) -> ModelInfo | Missing:
     """The metadata of the model that scored the as-of (else the configured/latest one).
 
     Read through :class:`~sparkseg.segment.model_store.ModelStore`, as score and train
     read it: the version folders, ``metadata.json`` and its schema are the store's.
     """
-    store = ModelStore(lake, cfg.segment.model_name)
+    store = ModelStore(lake, cfg.model_name)
     version: int | None = None
     if not isinstance(segments, Missing):
         version = max((s.model_version for s in segments if s.model_version is not None),
                       default=None)
     if version is None:
-        version = cfg.segment.model_version
+        version = cfg.model_version
     if version is None:
         # The latest complete save: a folder without metadata.json is an interrupted one.
         version = store.latest()
@@ -550,7 +551,7 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
         segment_tags=segment_tags_of(
             segments_df, read(CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
             as_of, segments),
-        model=model_of(lake, cfg, segments),
+        model=model_of(lake, cfg.segment, segments),
         migration=migration_of(
             read(MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
                                     "customers", "as_of_date"]),
