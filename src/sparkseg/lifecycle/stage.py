@@ -99,23 +99,6 @@ def customer_lifecycle(
     )
 
 
-def lifecycle_transitions(
-    previous: DataFrame | None,
-    current: DataFrame,
-    *,
-    as_of: dt.date,
-    prev_as_of: dt.date | None,
-) -> DataFrame:
-    """Customers per (from stage, to stage) between two as-ofs (LIFECYCLE_TRANSITIONS).
-
-    Needs ``one_id, stage`` in both. Full outer join on ``one_id``: a null
-    ``from_stage`` is a customer new in the table since ``prev_as_of`` (every customer
-    when there is no earlier as-of), a null ``to_stage`` one who is gone.
-    """
-    return moves_between(previous, current, column="stage", kind="string", as_of=as_of,
-                         prev_as_of=prev_as_of)
-
-
 @without_sql_on_files
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     lifecycle = load_stages(spark, cfg)
@@ -136,7 +119,9 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
              as_of, result.rows, len(lifecycle.stages), prev_date or "none")
 
     current = lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": as_of})
-    transitions = lifecycle_transitions(previous, current, as_of=as_of, prev_as_of=prev_date)
+    # from_stage null: new in the table since prev_date; to_stage null: gone since.
+    transitions = moves_between(previous, current, column="stage", kind="string", as_of=as_of,
+                                prev_as_of=prev_date)
     lake.write(transitions, LIFECYCLE_TRANSITIONS, mode="overwrite_partitions", replace=replace)
     log_counts(lake, as_of)
 
