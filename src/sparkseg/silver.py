@@ -17,6 +17,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from sparkseg.errors import MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import (
     EVENT_MONTH,
@@ -72,3 +73,16 @@ def customers_as_of(customers: DataFrame, as_of: dt.date) -> DataFrame:
 def read_customers(lake: Lakehouse, as_of: dt.date) -> DataFrame:
     """silver/customers as of ``as_of`` (see :func:`customers_as_of`)."""
     return customers_as_of(lake.read(SILVER_TABLES[RAW_CUSTOMERS.name]), as_of)
+
+
+def read_known_customers(lake: Lakehouse, as_of: dt.date) -> DataFrame:
+    """:func:`read_customers`, or :class:`MissingTableError` when no customer is valid
+    at ``as_of`` (a stage keyed on customers would write an empty result). Runs one
+    small job (``isEmpty``)."""
+    customers = read_customers(lake, as_of)
+    if customers.isEmpty():
+        spec = SILVER_TABLES[RAW_CUSTOMERS.name]
+        raise MissingTableError(
+            spec.name, lake.uri(spec), f"no customer valid at {as_of.isoformat()}; run ingest first"
+        )
+    return customers

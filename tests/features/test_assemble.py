@@ -57,7 +57,7 @@ def features(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> D
         bals(spark, [bal("busy", "deposit", 1000, D(2026, 10, 31))]),
         evts(spark, [evt("busy", days_before(2), "login")]),
         ids(spark, [("customer_id", "busy", "busy", "busy")]),
-        cfg=cfg,
+        cfg=cfg.features,
         as_of=AS_OF,
     )
 

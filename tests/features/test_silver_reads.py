@@ -181,7 +181,7 @@ def bounded(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> di
         frames[RAW_CUSTOMERS], inside[RAW_TRANSACTIONS], inside[RAW_BALANCES],
         inside[RAW_EVENTS], ids(spark, [("customer_id", "c1", "c1", "c1"),
                                         ("customer_id", "c2", "c2", "c2")]),
-        cfg=cfg, as_of=AS_OF,
+        cfg=cfg.features, as_of=AS_OF,
     )
     rows = {f"stage:{r['customer_id']}": r for r in out.collect()}
     rows.update({f"all:{r['customer_id']}": r for r in unbounded.collect()})

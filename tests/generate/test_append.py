@@ -56,8 +56,6 @@ GEN = {
     "changed_customer_share": 0.05,
 }
 DAYS = [dt.date(2026, 10, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 1)]
-TABLES = (RAW_CUSTOMERS, RAW_TRUTH_PERSONAS, RAW_TRANSACTIONS, RAW_BALANCES, RAW_EVENTS,
-          RAW_IDENTITY_LINKS)
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,7 @@ def _generated(spark: SparkSession, root: Path) -> tuple[Config, Warehouse]:
     cfg = make_config(root, generate=GEN)
     stage.run(spark, cfg, cfg.generate.end_date)
     lake = Lakehouse(spark, cfg)
-    versions = {t.name: lake.version(t) for t in TABLES}
+    versions = {t.name: lake.version(t) for t in stage.GENERATED_TABLES}
     return cfg, Warehouse(lake, root, {k: v for k, v in versions.items() if v is not None})
 
 
@@ -215,7 +213,7 @@ def test_rewrite_day_overwrites_customers_with_remove_actions_and_changed_attrib
 def test_same_seed_gives_identical_appended_rows(
     appended: Warehouse, appended_at_once: Warehouse
 ) -> None:
-    for spec in TABLES:
+    for spec in stage.GENERATED_TABLES:
         assert fingerprint(appended.lake.read(spec)) == fingerprint(
             appended_at_once.lake.read(spec)), spec.name
 

@@ -11,6 +11,7 @@ from sparkseg.config import Config
 from sparkseg.generate.config import PERSONAS
 from sparkseg.generate.customers import customer_base
 from sparkseg.generate.period import Period
+from sparkseg.generate.stage import GENERATED_TABLES
 from sparkseg.generate.transactions import build_transactions
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import (
@@ -23,9 +24,6 @@ from sparkseg.tables import (
 )
 from tests.generate.conftest import GEN, Clean
 
-SPECS = (RAW_CUSTOMERS, RAW_TRUTH_PERSONAS, RAW_TRANSACTIONS, RAW_BALANCES, RAW_EVENTS,
-         RAW_IDENTITY_LINKS)
-
 
 def fingerprint(df: DataFrame) -> tuple[int, Decimal]:
     """Row count and an order-independent sum of row hashes."""
@@ -35,7 +33,7 @@ def fingerprint(df: DataFrame) -> tuple[int, Decimal]:
 
 
 def test_every_raw_table_is_written_with_its_contract_columns(written: Lakehouse) -> None:
-    for spec in SPECS:
+    for spec in GENERATED_TABLES:
         df = written.read(spec)  # raises SchemaMismatchError on a wrong column or type
         actual = [(f.name, f.dataType.simpleString()) for f in written.schema(spec).fields]
         assert actual == [(f.name, f.dataType.simpleString()) for f in spec.schema.fields]

@@ -189,5 +189,5 @@ def test_as_of_before_any_customer_is_valid_is_a_missing_input(
     cfg = make_config(tmp_path / "lake")
     lake = Lakehouse(spark, cfg)
     write_table(lake, SILVER_TABLES[RAW_CUSTOMERS.name], _versions([customer("C9")], D2))
-    with pytest.raises(MissingTableError, match="no customer valid at 2026-06-01: run ingest"):
+    with pytest.raises(MissingTableError, match="no customer valid at 2026-06-01; run ingest"):
         run(spark, cfg, D1)

@@ -24,7 +24,7 @@ def test_model_info_has_the_chosen_pair_and_scores_sorted_by_algorithm_and_k(
     lake: Lakehouse, cfg: Config
 ) -> None:
     path = write_metadata(lake)
-    got = model_of(lake, cfg, NO_SEGMENTS)
+    got = model_of(lake, cfg.segment, NO_SEGMENTS)
     assert isinstance(got, ModelInfo)
     assert (got.name, got.version, got.algorithm, got.k) == ("customer_segments", 1, "kmeans", 4)
     assert Path(got.path) == path
@@ -36,7 +36,7 @@ def test_model_info_has_the_chosen_pair_and_scores_sorted_by_algorithm_and_k(
 def test_model_is_the_version_that_scored_the_as_of(lake: Lakehouse, cfg: Config) -> None:
     write_metadata(lake, metadata(1, k=4))
     write_metadata(lake, metadata(2, k=6))
-    got = model_of(lake, cfg, [Segment(1, "a", "甲", 1, 1.0, 1)])
+    got = model_of(lake, cfg.segment, [Segment(1, "a", "甲", 1, 1.0, 1)])
     assert isinstance(got, ModelInfo) and (got.version, got.k) == (1, 4)
 
 
@@ -47,12 +47,12 @@ def test_without_segments_the_model_is_the_latest_complete_save(
     write_metadata(lake, metadata(2, k=6))
     interrupted = Path(ModelStore(lake, cfg.segment.model_name).path(3))
     interrupted.mkdir(parents=True)  # a save that never published its metadata.json
-    got = model_of(lake, cfg, NO_SEGMENTS)
+    got = model_of(lake, cfg.segment, NO_SEGMENTS)
     assert isinstance(got, ModelInfo) and (got.version, got.k) == (2, 6)
 
 
 def test_no_saved_model_is_missing(lake: Lakehouse, cfg: Config) -> None:
-    got = model_of(lake, cfg, NO_SEGMENTS)
+    got = model_of(lake, cfg.segment, NO_SEGMENTS)
     assert isinstance(got, Missing) and got.reason.startswith("no saved model under ")
 
 
@@ -60,7 +60,7 @@ def test_version_of_the_segments_without_metadata_is_missing(
     lake: Lakehouse, cfg: Config
 ) -> None:
     write_metadata(lake, metadata(1))
-    got = model_of(lake, cfg, [Segment(1, "a", "甲", 1, 1.0, 2)])
+    got = model_of(lake, cfg.segment, [Segment(1, "a", "甲", 1, 1.0, 2)])
     assert isinstance(got, Missing)
     folder = ModelStore(lake, cfg.segment.model_name).path(2)
     assert got.reason == f"no model metadata at {folder}/metadata.json"
@@ -74,9 +74,9 @@ def test_metadata_train_never_writes_is_unreadable_not_guessed(
     path = write_metadata(lake)
     path.write_text('{"chosen": {"algorithm": "kmeans", "k": 5}, "candidates": '
                     '[{"algorithm": "kmeans", "k": 5, "wssse": 10.5}]}', encoding="utf-8")
-    got = model_of(lake, cfg, NO_SEGMENTS)
+    got = model_of(lake, cfg.segment, NO_SEGMENTS)
     assert isinstance(got, Missing)
     assert got.reason.startswith(f"unreadable model metadata {path}: ")
     path.write_text("{not json", encoding="utf-8")
-    got = model_of(lake, cfg, NO_SEGMENTS)
+    got = model_of(lake, cfg.segment, NO_SEGMENTS)
     assert isinstance(got, Missing) and got.reason.startswith("unreadable model metadata")

@@ -124,7 +124,7 @@ def silver_files(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
     ours = build_features(
         frames["customers"], frames["transactions"], frames["balances"], frames["events"],
         frames["identity_map"].select("id_type", "id_value", "customer_id"),
-        cfg=cfg, as_of=AS_OF,
+        cfg=cfg.features, as_of=AS_OF,
     )
     pq.write_table(_arrow(ours), root / "sparkseg.parquet")  # a handful of rows
     return Inputs(**files), root

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -67,6 +67,31 @@ def _metric_names(matches: Sequence[tuple[str, Column]]) -> Column:
     )
 
 
+def _response_rows(
+    df: DataFrame,
+    metrics: Sequence[ResponseMetric],
+    codes: Callable[[ResponseMetric], Sequence[str]],
+    *,
+    column: str,
+    time: str,
+    start: dt.date,
+    end: dt.date,
+) -> tuple[DataFrame, Column] | None:
+    """The rows of ``df`` timed (``time``) in the window whose ``column`` is one of the
+    ``codes`` of a metric, with the array<string> of the metrics each row counts for;
+    None when no metric has codes."""
+    used = [m for m in metrics if codes(m)]
+    if not used:
+        return None
+    wanted = sorted({c for m in used for c in codes(m)})
+    hits = df.where(_in_window(time, start, end) & F.col(column).isin(wanted))
+    return hits, _metric_names([(m.name, F.col(column).isin(list(codes(m)))) for m in used])
+
+
+def _no_responses(like: DataFrame) -> DataFrame:
+    return like.sparkSession.createDataFrame([], "one_id string, metric string")
+
+
 def event_responses(
     events: DataFrame,
     identity_map: DataFrame,
@@ -80,15 +105,14 @@ def event_responses(
     Needs events ``event_ts, event_type, id_type, id_value`` and the identity map's
     ``id_type, id_value, one_id``.
     """
-    used = [m for m in metrics if m.event_types]
-    if not used:
-        return events.sparkSession.createDataFrame([], "one_id string, metric string")
-    types = sorted({t for m in used for t in m.event_types})
-    hits = events.where(_in_window("event_ts", start, end) & F.col("event_type").isin(types))
-    matches = [(m.name, F.col("event_type").isin(list(m.event_types))) for m in used]
+    found = _response_rows(events, metrics, lambda m: m.event_types, column="event_type",
+                           time="event_ts", start=start, end=end)
+    if found is None:
+        return _no_responses(events)
+    hits, metric_names = found
     return (
         hits.join(identity_map.select("id_type", "id_value", "one_id"), ["id_type", "id_value"])
-        .select("one_id", F.explode(_metric_names(matches)).alias("metric"))
+        .select("one_id", F.explode(metric_names).alias("metric"))
         .distinct()
     )
 
@@ -104,14 +128,13 @@ def transaction_responses(
 
     Needs ``customer_id, txn_ts, category``; a bank customer's one_id is its customer_id.
     """
-    used = [m for m in metrics if m.txn_categories]
-    if not used:
-        return transactions.sparkSession.createDataFrame([], "one_id string, metric string")
-    cats = sorted({c for m in used for c in m.txn_categories})
-    hits = transactions.where(_in_window("txn_ts", start, end) & F.col("category").isin(cats))
-    matches = [(m.name, F.col("category").isin(list(m.txn_categories))) for m in used]
+    found = _response_rows(transactions, metrics, lambda m: m.txn_categories,
+                           column="category", time="txn_ts", start=start, end=end)
+    if found is None:
+        return _no_responses(transactions)
+    hits, metric_names = found
     return hits.select(
-        F.col("customer_id").alias("one_id"), F.explode(_metric_names(matches)).alias("metric")
+        F.col("customer_id").alias("one_id"), F.explode(metric_names).alias("metric")
     ).distinct()
 
 

@@ -29,7 +29,7 @@ from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse, ledger
 from sparkseg.segment.tables import read_segments
-from sparkseg.tags.sandbox import no_sql_on_files
+from sparkseg.tags.sandbox import without_sql_on_files
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
 
 log = logging.getLogger(__name__)
@@ -58,16 +58,12 @@ def _format_sizes(sizes: dict[str, dict[str, int]]) -> list[str]:
     return lines
 
 
+@without_sql_on_files
 def dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict[str, int]]:
     """Print each audience's target and control sizes; write nothing.
 
     Returns ``{audience: {"target": n, "control": m}}``.
     """
-    with no_sql_on_files(spark):
-        return _dry_run(spark, cfg, as_of)
-
-
-def _dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict[str, int]]:
     plan = load_plan(spark, cfg)
     lake = Lakehouse(spark, cfg)
     members = audience_members(audience_frame(lake, plan, as_of), audiences=plan.audiences)
@@ -78,13 +74,8 @@ def _dry_run(spark: SparkSession, cfg: Config, as_of: dt.date) -> dict[str, dict
     return sizes
 
 
+@without_sql_on_files
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
-    # Audiences are config: besides the allow-list, no SQL may read a file by path meanwhile.
-    with no_sql_on_files(spark):
-        _run(spark, cfg, as_of)
-
-
-def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     plan = load_plan(spark, cfg)
     lake = Lakehouse(spark, cfg)
     members = audience_members(audience_frame(lake, plan, as_of), audiences=plan.audiences)

@@ -17,22 +17,20 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 
 from sparkseg.config import Config
-from sparkseg.errors import MissingTableError
 from sparkseg.features.assemble import assemble_features
 from sparkseg.features.balances import balance_features
+from sparkseg.features.config import FeaturesConfig
 from sparkseg.features.customers import customer_base
 from sparkseg.features.dictionary import check_against_dictionary, load_dictionary
 from sparkseg.features.events import event_features, events_with_customer
 from sparkseg.features.tables import CUSTOMER_FEATURES
 from sparkseg.features.transactions import transaction_features
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.silver import read_customers, read_events
+from sparkseg.silver import read_events, read_known_customers
 from sparkseg.tables import (
     RAW_BALANCES,
-    RAW_CUSTOMERS,
     RAW_EVENTS,
     RAW_TRANSACTIONS,
-    SILVER_TABLES,
     TableSpec,
 )
 
@@ -55,21 +53,20 @@ def build_features(
     events: DataFrame,
     identity_map: DataFrame,
     *,
-    cfg: Config,
+    cfg: FeaturesConfig,
     as_of: dt.date,
 ) -> DataFrame:
     """The feature rows of one as-of from the silver inputs (no I/O)."""
-    fcfg = cfg.features
     # No caching: each input is scanned exactly once and no intermediate is reused, so
     # persisting would only add a materialisation.
     return assemble_features(
         customer_base(customers, as_of=as_of),
-        transaction_features(transactions, as_of=as_of, child_mcc=fcfg.child_mcc),
+        transaction_features(transactions, as_of=as_of, child_mcc=cfg.child_mcc),
         balance_features(balances, as_of=as_of),
         event_features(events_with_customer(events, identity_map), as_of=as_of),
         as_of=as_of,
-        new_customer_days=fcfg.new_customer_days,
-        honeymoon_days=fcfg.honeymoon_days,
+        new_customer_days=cfg.new_customer_days,
+        honeymoon_days=cfg.honeymoon_days,
     )
 
 
@@ -82,14 +79,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
-    customers = read_customers(lake, as_of)
-    if customers.isEmpty():
-        customers_spec = SILVER_TABLES[RAW_CUSTOMERS.name]
-        raise MissingTableError(
-            customers_spec.name,
-            lake.uri(customers_spec),
-            hint=f"no customer valid at {as_of.isoformat()}; run ingest first",
-        )
+    customers = read_known_customers(lake, as_of)
     # Every feature looks back at most history_days, and each window already drops rows
     # at or after the as-of: reading [as_of - history_days, as_of) changes no value, and
     # the scan stays the same size however long the history grows.
@@ -104,7 +94,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
         events_of(RAW_BALANCES),
         events_of(RAW_EVENTS),
         _read_identity_map(lake, as_of),
-        cfg=cfg,
+        cfg=cfg.features,
         as_of=as_of,
     )
     check_against_dictionary(features.schema, dictionary, source=str(dictionary_path))

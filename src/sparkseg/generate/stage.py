@@ -28,6 +28,7 @@ from sparkseg.generate.links import build_anonymous_links, build_identity_links
 from sparkseg.generate.period import Period
 from sparkseg.generate.transactions import build_transactions
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.spark_conf import conf_set
 from sparkseg.tables import (
     RAW_BALANCES,
     RAW_CUSTOMERS,
@@ -40,6 +41,12 @@ from sparkseg.tables import (
 
 log = logging.getLogger(__name__)
 _WHOLE_STAGE = "spark.sql.codegen.wholeStage"
+
+# The raw tables generate writes, in write order (:func:`table_plans`).
+GENERATED_TABLES: tuple[TableSpec, ...] = (
+    RAW_CUSTOMERS, RAW_TRUTH_PERSONAS, RAW_TRANSACTIONS, RAW_BALANCES, RAW_EVENTS,
+    RAW_IDENTITY_LINKS,
+)
 
 # Snappy Parquet bytes per row, measured on generated data (2,000 customers, 12 months).
 BYTES_PER_ROW: dict[str, float] = {
@@ -174,9 +181,7 @@ def write_tables(
     # Whole-stage code generation fuses each table's dozens of CASE expressions into one
     # huge method that the JVM runs slowly; per-operator code generation measured about
     # half the CPU time per generated row. Scoped to this stage and restored afterwards.
-    previous = spark.conf.get(_WHOLE_STAGE, None)
-    spark.conf.set(_WHOLE_STAGE, "false")
-    try:
+    with conf_set(spark, _WHOLE_STAGE, "false"):
         for plan in table_plans(spark, gen):
             t0 = time.perf_counter()
             result = lake.write(build_table(plan, gen), plan.spec, mode="overwrite",
@@ -187,11 +192,6 @@ def write_tables(
                                 time.perf_counter() - t0))
             if on_written is not None:
                 on_written(done[-1])
-    finally:
-        if previous is None:
-            spark.conf.unset(_WHOLE_STAGE)
-        else:
-            spark.conf.set(_WHOLE_STAGE, previous)
     return done
 
 

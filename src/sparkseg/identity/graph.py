@@ -39,6 +39,7 @@ from pyspark.sql.window import Window
 
 from sparkseg.errors import ConvergenceError
 from sparkseg.lakehouse.hadoop_fs import HadoopFs
+from sparkseg.spark_conf import conf_set
 
 log = logging.getLogger(__name__)
 
@@ -236,16 +237,8 @@ def _co_partitioned_plans(spark: SparkSession) -> Iterator[None]:
     coalesced partitions), so every round would shuffle all labels and all edges again.
     The rounds need none of AQE's rewrites: their partitioning is fixed on purpose.
     """
-    key = "spark.sql.adaptive.enabled"
-    before = spark.conf.get(key)
-    spark.conf.set(key, "false")
-    try:
+    with conf_set(spark, "spark.sql.adaptive.enabled", "false"):
         yield
-    finally:
-        if before is None:
-            spark.conf.unset(key)
-        else:
-            spark.conf.set(key, before)
 
 
 def integer_ids(nodes: DataFrame, cp: Checkpoints) -> DataFrame:

@@ -21,7 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.config import Config
-from sparkseg.errors import ConfigError, MissingTableError
+from sparkseg.errors import ConfigError
 from sparkseg.identity.config import CheckpointMode
 from sparkseg.identity.graph import (
     Checkpoints,
@@ -33,10 +33,9 @@ from sparkseg.identity.graph import (
 )
 from sparkseg.identity.tables import IDENTITY_CHANGES, IDENTITY_EXPLODED, IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.silver import read_customers, read_events
+from sparkseg.silver import read_events, read_known_customers
 from sparkseg.tables import (
     EVENT_MONTH,
-    RAW_CUSTOMERS,
     RAW_EVENTS,
     RAW_IDENTITY_LINKS,
     SILVER_TABLES,
@@ -70,12 +69,7 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     checkpoints = checkpointing(spark, cfg.identity.checkpoint)  # config errors first
     lake = Lakehouse(spark, cfg)
     part = {"as_of_date": as_of}
-    customers = read_customers(lake, as_of)
-    if customers.isEmpty():
-        spec = SILVER_TABLES[RAW_CUSTOMERS.name]
-        raise MissingTableError(
-            spec.name, lake.uri(spec), f"no customer valid at {as_of}: run ingest first"
-        )
+    customers = read_known_customers(lake, as_of)
     # Everything before the as-of (silver holds no row before earliest_event_date): the
     # map must label every identifier ever seen, not only those of a recent window.
     history = {"start": cfg.ingest.earliest_event_date, "end": as_of}

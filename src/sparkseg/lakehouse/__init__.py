@@ -18,9 +18,16 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sparkseg.config import Config
-from sparkseg.errors import ConfigError, MissingTableError
+from sparkseg.errors import ConfigError, MissingTableError, SchemaMismatchError
 from sparkseg.lakehouse import ledger
-from sparkseg.lakehouse.base import DeleteResult, DeltaEngine, TableInfo, WriteMode, WriteResult
+from sparkseg.lakehouse.base import (
+    DeleteResult,
+    DeltaEngine,
+    TableInfo,
+    WriteMode,
+    WriteRequest,
+    WriteResult,
+)
 from sparkseg.lakehouse.changes import AddedFile, Changes, added_files
 from sparkseg.lakehouse.hadoop_fs import HadoopFs
 from sparkseg.lakehouse.names import check_name, join, table_uri
@@ -151,22 +158,33 @@ class Lakehouse:
         if mode == "overwrite_partitions" and not replace:
             raise ValueError("overwrite_partitions needs replace={partition column: value}")
         df = spec.conform(df)
+        uri = self.uri(spec)
+        self._check_matches_table(df, spec, uri)
         current = ledger.current()
         meta = {**_commit_metadata(spec.name, current), **(metadata or {})}
-        result = self.engine.write(
-            df,
-            self.uri(spec),
+        result = self.engine.write(df, uri, WriteRequest(
             spec.name,
-            mode=mode,
-            partition_by=spec.partition_by,
-            replace={k: _plain(v) for k, v in (replace or {}).items()},
-            metadata=meta,
-            expect_version=expect_version,
-        )
+            mode,
+            spec.partition_by,
+            {k: _plain(v) for k, v in (replace or {}).items()},
+            meta,
+            expect_version,
+        ))
         if current is not None:
             current.record_write(spec.name, result.version, result.rows)
         log.info("wrote %s v%d: %d rows in %d files", spec.name, result.version, result.rows, result.files)
         return result
+
+    def _check_matches_table(self, df: DataFrame, spec: TableSpec, uri: str) -> None:
+        """Raise :class:`SchemaMismatchError` if the table exists with other columns,
+        types or partition columns than ``df`` and ``spec`` (a write never evolves it)."""
+        if not self.engine.exists(uri):
+            return
+        check_columns(df.schema, self.engine.schema(uri, spec.name), spec.name, allow_extra=False)
+        have = self.engine.table_info(uri, spec.name).partition_columns
+        if have != spec.partition_by:
+            raise SchemaMismatchError(spec.name, retyped=[
+                f"partitioning ({', '.join(have)}; expected {', '.join(spec.partition_by)})"])
 
     def delete_partitions_before(
         self, table: TableSpec | str, column: str, cutoff: dt.date

@@ -30,6 +30,21 @@ class WriteResult:
 
 
 @dataclass(frozen=True)
+class WriteRequest:
+    """What an engine's write commits, besides the rows and the table's folder."""
+
+    table: str
+    mode: WriteMode
+    partition_by: tuple[str, ...]
+    replace: Mapping[str, Any] | None
+    metadata: Mapping[str, str]
+    # Commit only if the table is still at this version (-1: does not exist yet), else
+    # CommitConflictError: for a writer whose rows depend on what it read (ingest's
+    # batches on the watermark).
+    expect_version: int | None = None
+
+
+@dataclass(frozen=True)
 class TableInfo:
     """What incremental reads need from a table's metadata."""
 
@@ -72,21 +87,9 @@ class DeltaEngine(Protocol):
         """The table (at ``version`` or latest) as a DataFrame, and the version read."""
         ...
 
-    def write(
-        self,
-        df: DataFrame,
-        uri: str,
-        table: str,
-        *,
-        mode: WriteMode,
-        partition_by: tuple[str, ...],
-        replace: Mapping[str, Any] | None,
-        metadata: Mapping[str, str],
-        expect_version: int | None = None,
-    ) -> WriteResult:
-        """``expect_version``: commit only if the table is still at this version (-1: does
-        not exist yet), else :class:`CommitConflictError`: for a writer whose rows depend
-        on what it read (ingest's batches on the watermark)."""
+    def write(self, df: DataFrame, uri: str, request: WriteRequest) -> WriteResult:
+        """Commit ``df`` (already conformed and checked by :meth:`Lakehouse.write`
+        against the table's schema and partitioning) as ``request`` says."""
         ...
 
     def delete_partitions_before(

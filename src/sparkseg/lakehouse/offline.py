@@ -20,7 +20,7 @@ import logging
 import re
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -42,13 +42,13 @@ from sparkseg.lakehouse.base import (
     DeleteResult,
     TableInfo,
     WriteMode,
+    WriteRequest,
     WriteResult,
     check_partition_column,
     keep_to_partition,
     other_partition_in,
 )
 from sparkseg.lakehouse.hadoop_fs import FileInfo, HadoopFs
-from sparkseg.tables import check_columns
 
 log = logging.getLogger(__name__)
 
@@ -173,46 +173,17 @@ class OfflineEngine:
                 pvals[i][col] = _partition_value_str(v)
         wanted = {c: _wanted_values(v) for c, v in (partitions or {}).items()}
         keep = [i for i in range(len(paths)) if all(pvals[i][c] in w for c, w in wanted.items())]
-        df = self._scan(uri, schema, pcols, [paths[i] for i in keep], [pvals[i] for i in keep])
+        df = scan_files(self.spark, uri, schema, pcols,
+                        [paths[i] for i in keep], [pvals[i] for i in keep])
         return df, dtable.version()
-
-    def _abs(self, uri: str, rel: str) -> str:
-        return _abs(uri, rel)
-
-    def _scan(
-        self,
-        uri: str,
-        schema: T.StructType,
-        pcols: list[str],
-        paths: list[str],
-        pvals: list[dict[str, str | None]],
-    ) -> DataFrame:
-        return scan_files(self.spark, uri, schema, pcols, paths, pvals)
 
     # --- write -----------------------------------------------------------------------------
 
-    def write(
-        self,
-        df: DataFrame,
-        uri: str,
-        table: str,
-        *,
-        mode: WriteMode,
-        partition_by: tuple[str, ...],
-        replace: Mapping[str, Any] | None,
-        metadata: Mapping[str, str],
-        expect_version: int | None = None,
-    ) -> WriteResult:
-        exists = self.exists(uri)
-        dtable = DeltaTable(uri, storage_options=self.storage_options) if exists else None
-        if dtable is not None:
-            current = self._spark_schema(dtable, table)
-            check_columns(df.schema, current, table, allow_extra=False)
-            have = tuple(dtable.metadata().partition_columns)
-            if have != partition_by:
-                raise SchemaMismatchError(
-                    table, retyped=[f"partitioning ({', '.join(have)}; expected {', '.join(partition_by)})"]
-                )
+    def write(self, df: DataFrame, uri: str, request: WriteRequest) -> WriteResult:
+        table, mode, partition_by, replace = (
+            request.table, request.mode, request.partition_by, request.replace)
+        # The snapshot this write commits on top of (its version is the read version).
+        dtable = DeltaTable(uri, storage_options=self.storage_options) if self.exists(uri) else None
         write_id = uuid.uuid4().hex
         staging = f"{uri.rstrip('/')}/{STAGING_DIR}/{write_id}"
         single = _single_partition(partition_by, mode, replace)
@@ -274,7 +245,8 @@ class OfflineEngine:
             fs.rename(f"{staging}/{f.path}", f"{uri.rstrip('/')}/{f.path}")
         fs.delete(staging)
 
-        custom = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
+        custom = {**request.metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
+        expect_version = request.expect_version
         delta_schema = DeltaSchema.from_json(df.schema.json())
         read_version = dtable.version() if dtable is not None else -1
         if expect_version is not None and read_version != expect_version:
@@ -366,8 +338,22 @@ class OfflineEngine:
     ) -> None:
         """Raise :class:`CommitConflictError` if a commit in ``versions`` conflicts with a
         replace of ``replace`` (the partitions; ``None`` for the whole table)."""
-        fs = HadoopFs(self.spark, uri)
         wanted = {c: _partition_value_str(v) for c, v in (replace or {}).items()}
+        for version, values in self._files_touched(uri, table, versions):
+            if mode == "overwrite" or all(values.get(c) == v for c, v in wanted.items()):
+                where = ", ".join(f"{c}={v}" for c, v in wanted.items()) or "the table"
+                raise CommitConflictError(
+                    table,
+                    f"version {version}, committed by another writer, also wrote {where}",
+                )
+
+    def _files_touched(
+        self, uri: str, table: str, versions: range
+    ) -> Iterator[tuple[int, dict[str, str | None]]]:
+        """``(version, partition values)`` of each file added or removed by the commits in
+        ``versions``, read from the log; a commit that changed the table's schema or
+        protocol is a :class:`CommitConflictError` (for any writer that read before it)."""
+        fs = HadoopFs(self.spark, uri)
         for version in versions:
             text = fs.read_text(f"{uri.rstrip('/')}/_delta_log/{version:020d}.json")
             for line in text.splitlines():
@@ -379,15 +365,8 @@ class OfflineEngine:
                         table, f"version {version} changed the table's schema or protocol"
                     )
                 for kind in ("add", "remove"):
-                    if kind not in action:
-                        continue
-                    values = action[kind].get("partitionValues") or {}
-                    if mode == "overwrite" or all(values.get(c) == v for c, v in wanted.items()):
-                        where = ", ".join(f"{c}={v}" for c, v in wanted.items()) or "the table"
-                        raise CommitConflictError(
-                            table,
-                            f"version {version}, committed by another writer, also wrote {where}",
-                        )
+                    if kind in action:
+                        yield version, (action[kind] or {}).get("partitionValues") or {}
 
     # --- delete ----------------------------------------------------------------------------
 
@@ -458,7 +437,7 @@ class OfflineEngine:
                 continue
             if rows is None:  # a file committed without statistics: read its footer
                 fs = fs or HadoopFs(self.spark, uri)
-                rows = fs.parquet_rows(self._abs(uri, urllib.parse.unquote(path)))
+                rows = fs.parquet_rows(_abs(uri, urllib.parse.unquote(path)))
             key = _as_date(value).isoformat()
             files, total = plan.get(key, (0, 0))
             plan[key] = (files + 1, total + int(rows))
@@ -469,25 +448,14 @@ class OfflineEngine:
     ) -> None:
         """Raise :class:`CommitConflictError` if a commit in ``versions`` touched a
         partition before ``cutoff`` or changed the table's schema or protocol."""
-        fs = HadoopFs(self.spark, uri)
-        for version in versions:
-            text = fs.read_text(f"{uri.rstrip('/')}/_delta_log/{version:020d}.json")
-            for line in text.splitlines():
-                if not line.strip():
-                    continue
-                action = json.loads(line)
-                if "metaData" in action or "protocol" in action:
-                    raise CommitConflictError(
-                        table, f"version {version} changed the table's schema or protocol"
-                    )
-                for kind in ("add", "remove"):
-                    value = ((action.get(kind) or {}).get("partitionValues") or {}).get(column)
-                    if value is not None and _as_date(value) < cutoff:
-                        raise CommitConflictError(
-                            table,
-                            f"version {version}, committed by another writer, also wrote "
-                            f"{column}={value}, a partition being dropped",
-                        )
+        for version, values in self._files_touched(uri, table, versions):
+            value = values.get(column)
+            if value is not None and _as_date(value) < cutoff:
+                raise CommitConflictError(
+                    table,
+                    f"version {version}, committed by another writer, also wrote "
+                    f"{column}={value}, a partition being dropped",
+                )
 
     @staticmethod
     def _row_counts(fs: HadoopFs, staging: str, staged: list[FileInfo]) -> dict[str, int]:

@@ -20,13 +20,13 @@ from sparkseg.errors import CommitConflictError, MissingTableError, SchemaMismat
 from sparkseg.lakehouse.base import (
     DeleteResult,
     TableInfo,
-    WriteMode,
+    WriteRequest,
     WriteResult,
     check_partition_column,
     keep_to_partition,
     other_partition_in,
 )
-from sparkseg.tables import check_columns
+from sparkseg.spark_conf import conf_set
 
 
 def delta_spark_available(spark: SparkSession) -> bool:
@@ -125,18 +125,10 @@ class SparkDeltaEngine:
                 df = df.where(F.col(col) == F.lit(value))
         return df, pinned
 
-    def write(
-        self,
-        df: DataFrame,
-        uri: str,
-        table: str,
-        *,
-        mode: WriteMode,
-        partition_by: tuple[str, ...],
-        replace: Mapping[str, Any] | None,
-        metadata: Mapping[str, str],
-        expect_version: int | None = None,
-    ) -> WriteResult:
+    def write(self, df: DataFrame, uri: str, request: WriteRequest) -> WriteResult:
+        table, mode, partition_by, replace, expect_version = (
+            request.table, request.mode, request.partition_by, request.replace,
+            request.expect_version)
         # Loading delta.exceptions.captured makes py4j raise Delta's conflict classes; they
         # share no Python base class but PySparkException, so all of them are named.
         from delta import exceptions as delta_errors
@@ -144,21 +136,12 @@ class SparkDeltaEngine:
 
         conflicts = tuple(getattr(delta_errors, name) for name in delta_errors.__all__)
 
-        if self.exists(uri):
-            current = self.spark.read.format("delta").load(uri).schema
-            check_columns(df.schema, current, table, allow_extra=False)
-            have = tuple(self._table(uri).detail().first()["partitionColumns"])
-            if have != partition_by:
-                raise SchemaMismatchError(
-                    table,
-                    retyped=[f"partitioning ({', '.join(have)}; expected {', '.join(partition_by)})"],
-                )
         if expect_version is not None and _version_or_minus_one(self.version(uri)) != (
                 expect_version):
             raise CommitConflictError(table, f"another writer committed after version "
                                       f"{expect_version} was read")
         write_id = uuid.uuid4().hex
-        meta = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
+        meta = {**request.metadata, "sparkseg.write_id": write_id, "sparkseg.mode": mode}
         if mode == "overwrite_partitions" and replace:
             # Delta refuses rows outside replaceWhere too, but names them in its internal
             # encoding (days since 1970); this guard names the values as written.
@@ -272,18 +255,12 @@ class SparkDeltaEngine:
             return DeleteResult(table, None, (), 0, 0)
         write_id = uuid.uuid4().hex
         meta = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
-        before = self.spark.conf.get(_USER_METADATA, None)
-        self.spark.conf.set(_USER_METADATA, json.dumps(meta, sort_keys=True))
         try:
-            self._table(uri).delete(old)
+            with conf_set(self.spark, _USER_METADATA, json.dumps(meta, sort_keys=True)):
+                self._table(uri).delete(old)
         except conflicts as err:
             detail = f"{type(err).__name__}: {str(err).strip().splitlines()[0]}"
             raise CommitConflictError(table, detail[:300]) from None
-        finally:
-            if before is None:
-                self.spark.conf.unset(_USER_METADATA)
-            else:
-                self.spark.conf.set(_USER_METADATA, before)
         version, metrics = self._commit_of(uri, table, write_id)
         if int(metrics.get("numAddedFiles", 0) or 0):
             raise RuntimeError(f"{table}: partition delete rewrote files: {metrics}")

@@ -33,7 +33,8 @@ from sparkseg.lifecycle.rules import (
 )
 from sparkseg.lifecycle.tables import CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS
 from sparkseg.tags.inputs import FEATURES_TABLE
-from sparkseg.tags.sandbox import no_sql_on_files
+from sparkseg.tags.sandbox import without_sql_on_files
+from sparkseg.transitions import moves_between
 
 log = logging.getLogger(__name__)
 
@@ -98,43 +99,8 @@ def customer_lifecycle(
     )
 
 
-def lifecycle_transitions(
-    previous: DataFrame | None,
-    current: DataFrame,
-    *,
-    as_of: dt.date,
-    prev_as_of: dt.date | None,
-) -> DataFrame:
-    """Customers per (from stage, to stage) between two as-ofs (LIFECYCLE_TRANSITIONS).
-
-    Needs ``one_id, stage`` in both. Full outer join on ``one_id``: a null
-    ``from_stage`` is a customer new in the table since ``prev_as_of`` (every customer
-    when there is no earlier as-of), a null ``to_stage`` one who is gone.
-    """
-    cur = current.select("one_id", F.col("stage").alias("to_stage"))
-    if previous is None:
-        joined = cur.withColumn("from_stage", F.lit(None).cast("string"))
-    else:
-        prev = previous.select("one_id", F.col("stage").alias("from_stage"))
-        joined = prev.join(cur, "one_id", "full_outer")
-    return joined.groupBy("from_stage", "to_stage").agg(
-        F.count(F.lit(1)).alias("customers")
-    ).select(
-        F.lit(as_of).cast("date").alias("as_of_date"),
-        F.lit(prev_as_of).cast("date").alias("prev_as_of_date"),
-        "from_stage",
-        "to_stage",
-        F.col("customers").cast("long"),
-    )
-
-
+@without_sql_on_files
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
-    # Conditions are config: besides the allow-list, no SQL may read a file by path meanwhile.
-    with no_sql_on_files(spark):
-        _run(spark, cfg, as_of)
-
-
-def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     lifecycle = load_stages(spark, cfg)
     lake = Lakehouse(spark, cfg)
     features = lake.read_as_of(FEATURES_TABLE, as_of, hint="run `sparkseg features` first")
@@ -153,7 +119,9 @@ def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
              as_of, result.rows, len(lifecycle.stages), prev_date or "none")
 
     current = lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": as_of})
-    transitions = lifecycle_transitions(previous, current, as_of=as_of, prev_as_of=prev_date)
+    # from_stage null: new in the table since prev_date; to_stage null: gone since.
+    transitions = moves_between(previous, current, column="stage", kind="string", as_of=as_of,
+                                prev_as_of=prev_date)
     lake.write(transitions, LIFECYCLE_TRANSITIONS, mode="overwrite_partitions", replace=replace)
     log_counts(lake, as_of)
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Row
 from pyspark.sql import functions as F
 
 from sparkseg.completions import pipeline_completion
@@ -27,10 +27,12 @@ from sparkseg.config import Config
 from sparkseg.errors import MissingTableError, SparksegError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.pipeline import STAGES
+from sparkseg.segment.config import SegmentConfig
 from sparkseg.segment.model_store import METADATA_FILE, ModelStore
 from sparkseg.tables import OPS_COMPLETIONS, OPS_QUARANTINE, OPS_RUNS
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 # Table names (docs/contracts.md). Read by name, not by the stages' TableSpecs, so that
 # the report keeps working when one stage's table is absent or has grown new columns.
@@ -216,6 +218,24 @@ def _of_date(df: DataFrame, as_of: dt.date) -> DataFrame:
     return df.where(F.col("as_of_date") == F.lit(as_of))
 
 
+def _each_row(
+    df: DataFrame | Missing,
+    as_of: dt.date,
+    columns: Sequence[str],
+    make: Callable[[Row], R],
+    *,
+    missing: str,
+) -> list[R] | Missing:
+    """``make`` of each row of ``df``'s as-of (``columns`` only: a small table read to the
+    driver), or ``Missing(missing)`` when the as-of has no row; ``df`` Missing passes on."""
+    if isinstance(df, Missing):
+        return df
+    rows = _of_date(df, as_of).select(*columns).collect()
+    if not rows:
+        return Missing(missing)
+    return [make(r) for r in rows]
+
+
 def _int(v: Any) -> int | None:
     return None if v is None else int(v)
 
@@ -273,20 +293,12 @@ def segments_of(segments: DataFrame | Missing, profiles: DataFrame | Missing, as
 
 def feature_stats_of(stats: DataFrame | Missing, as_of: dt.date) -> list[FeatureStat] | Missing:
     """Per segment and feature: mean, median, lift_z (feature x segment rows)."""
-    if isinstance(stats, Missing):
-        return stats
-    rows = (
-        _of_date(stats, as_of)
-        .select("segment_id", "feature", "mean", "median", "lift_z")
-        .collect()
+    return _each_row(
+        stats, as_of, ("segment_id", "feature", "mean", "median", "lift_z"),
+        lambda r: FeatureStat(int(r.segment_id), str(r.feature), _float(r["mean"]),
+                              _float(r["median"]), _float(r.lift_z)),
+        missing=f"no rows for {as_of} in {FEATURE_STATS}",
     )
-    if not rows:
-        return Missing(f"no rows for {as_of} in {FEATURE_STATS}")
-    return [
-        FeatureStat(int(r.segment_id), str(r.feature), _float(r["mean"]), _float(r["median"]),
-                    _float(r.lift_z))
-        for r in rows
-    ]
 
 
 def segment_tag_counts(segments: DataFrame, tags: DataFrame) -> DataFrame:
@@ -345,38 +357,22 @@ def segment_tags_of(
 
 def migration_of(migration: DataFrame | Missing, as_of: dt.date) -> list[MigrationCell] | Missing:
     """Customers moved from each segment of the previous as-of to each segment now."""
-    if isinstance(migration, Missing):
-        return migration
-    rows = (
-        _of_date(migration, as_of)
-        .select("prev_as_of_date", "from_segment_id", "to_segment_id", "customers")
-        .collect()
+    return _each_row(
+        migration, as_of, ("prev_as_of_date", "from_segment_id", "to_segment_id", "customers"),
+        lambda r: MigrationCell(r.prev_as_of_date, _int(r.from_segment_id),
+                                _int(r.to_segment_id), int(r.customers or 0)),
+        missing=f"no rows for {as_of} in {MIGRATION} (first as-of, or profile not run)",
     )
-    if not rows:
-        return Missing(f"no rows for {as_of} in {MIGRATION} (first as-of, or profile not run)")
-    return [
-        MigrationCell(r.prev_as_of_date, _int(r.from_segment_id), _int(r.to_segment_id),
-                      int(r.customers or 0))
-        for r in rows
-    ]
 
 
 def tag_counts_of(counts: DataFrame | Missing, as_of: dt.date) -> list[TagCount] | Missing:
     """Customers per tag value now and at the previous as-of (one row per tag value)."""
-    if isinstance(counts, Missing):
-        return counts
-    rows = (
-        _of_date(counts, as_of)
-        .select("tag", "value", "customers", "prev_customers", "change")
-        .collect()
+    return _each_row(
+        counts, as_of, ("tag", "value", "customers", "prev_customers", "change"),
+        lambda r: TagCount(str(r.tag), r.value, int(r.customers or 0), _int(r.prev_customers),
+                           _int(r.change)),
+        missing=f"no rows for {as_of} in {TAG_COUNTS}",
     )
-    if not rows:
-        return Missing(f"no rows for {as_of} in {TAG_COUNTS}")
-    return [
-        TagCount(str(r.tag), r.value, int(r.customers or 0), _int(r.prev_customers),
-                 _int(r.change))
-        for r in rows
-    ]
 
 
 def audiences_of(members: DataFrame | Missing, as_of: dt.date) -> list[AudienceSize] | Missing:
@@ -470,20 +466,20 @@ def quarantine_of(quarantine: DataFrame | Missing, as_of: dt.date
 # --- model metadata --------------------------------------------------------------------
 
 
-def model_of(lake: Lakehouse, cfg: Config, segments: list[Segment] | Missing
+def model_of(lake: Lakehouse, cfg: SegmentConfig, segments: list[Segment] | Missing
              ) -> ModelInfo | Missing:
     """The metadata of the model that scored the as-of (else the configured/latest one).
 
     Read through :class:`~sparkseg.segment.model_store.ModelStore`, as score and train
     read it: the version folders, ``metadata.json`` and its schema are the store's.
     """
-    store = ModelStore(lake, cfg.segment.model_name)
+    store = ModelStore(lake, cfg.model_name)
     version: int | None = None
     if not isinstance(segments, Missing):
         version = max((s.model_version for s in segments if s.model_version is not None),
                       default=None)
     if version is None:
-        version = cfg.segment.model_version
+        version = cfg.model_version
     if version is None:
         # The latest complete save: a folder without metadata.json is an interrupted one.
         version = store.latest()
@@ -555,7 +551,7 @@ def load_report_data(lake: Lakehouse, cfg: Config, as_of: dt.date) -> ReportData
         segment_tags=segment_tags_of(
             segments_df, read(CUSTOMER_TAGS, ["one_id", "tag", "value", "as_of_date"]),
             as_of, segments),
-        model=model_of(lake, cfg, segments),
+        model=model_of(lake, cfg.segment, segments),
         migration=migration_of(
             read(MIGRATION, ["prev_as_of_date", "from_segment_id", "to_segment_id",
                                     "customers", "as_of_date"]),

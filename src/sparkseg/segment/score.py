@@ -24,6 +24,7 @@ from sparkseg.segment import preprocess
 from sparkseg.segment.model_store import ModelMetadata, ModelStore
 from sparkseg.segment.selection import CLUSTER_COL
 from sparkseg.segment.tables import CUSTOMER_FEATURES_NAME, SEGMENT_MIGRATION, SEGMENTS
+from sparkseg.transitions import moves_between
 
 log = logging.getLogger(__name__)
 
@@ -86,21 +87,8 @@ def segment_migration(
     ``from_segment_id`` is a customer new since ``prev_as_of`` (every customer when
     there is no earlier as-of), a null ``to_segment_id`` one who is gone.
     """
-    cur = current.select("one_id", F.col("segment_id").alias("to_segment_id"))
-    if previous is None:
-        joined = cur.withColumn("from_segment_id", F.lit(None).cast("int"))
-    else:
-        prev = previous.select("one_id", F.col("segment_id").alias("from_segment_id"))
-        joined = prev.join(cur, "one_id", "full_outer")
-    return joined.groupBy("from_segment_id", "to_segment_id").agg(
-        F.count(F.lit(1)).alias("customers")
-    ).select(
-        F.lit(as_of).cast("date").alias("as_of_date"),
-        F.lit(prev_as_of).cast("date").alias("prev_as_of_date"),
-        F.col("from_segment_id").cast("int"),
-        F.col("to_segment_id").cast("int"),
-        F.col("customers").cast("long"),
-    )
+    return moves_between(previous, current, column="segment_id", kind="int", as_of=as_of,
+                         prev_as_of=prev_as_of)
 
 
 def previous_as_of(lake: Lakehouse, as_of: dt.date) -> dt.date | None:

@@ -26,12 +26,15 @@ some node, the tree is walked through ``children()`` instead.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from pyspark.sql import SparkSession
+
+from sparkseg.spark_conf import conf_set
 
 # Deterministic built-in scalar functions that read nothing but their arguments. Kept
 # explicit (not "every builtin but a deny-list"): a new Spark release adds functions, and
@@ -283,12 +286,26 @@ def no_sql_on_files(spark: SparkSession) -> Iterator[None]:
     restored on exit so a long-lived session (tests, notebooks) is left as it was; the
     stage's plans are analysed, and so settled, inside the block.
     """
-    before = spark.conf.get(SQL_ON_FILES, None)
-    spark.conf.set(SQL_ON_FILES, "false")
-    try:
+    with conf_set(spark, SQL_ON_FILES, "false"):
         yield
-    finally:
-        if before is None:
-            spark.conf.unset(SQL_ON_FILES)
-        else:
-            spark.conf.set(SQL_ON_FILES, before)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def without_sql_on_files(
+    stage: Callable[Concatenate[SparkSession, P], R],
+) -> Callable[Concatenate[SparkSession, P], R]:
+    """``stage`` (a function of the session first) run inside :func:`no_sql_on_files`.
+
+    For the stages whose config holds SQL expressions (tags, lifecycle, audiences):
+    besides the allow-list, no SQL may read a file by path while they run.
+    """
+
+    @functools.wraps(stage)
+    def guarded(spark: SparkSession, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with no_sql_on_files(spark):
+            return stage(spark, *args, **kwargs)
+
+    return guarded

@@ -25,7 +25,7 @@ from sparkseg.tags.inputs import (
     known_input_schema,
 )
 from sparkseg.tags.rules import RuleSet, load_rule_set, validate_expressions
-from sparkseg.tags.sandbox import no_sql_on_files
+from sparkseg.tags.sandbox import without_sql_on_files
 from sparkseg.tags.tables import CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS
 
 log = logging.getLogger(__name__)
@@ -75,13 +75,8 @@ def previous_counts(lake: Lakehouse, as_of: dt.date) -> DataFrame | None:
     return lake.read(TAG_COUNTS, partitions={"as_of_date": prev_date})
 
 
+@without_sql_on_files
 def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
-    # Rules are config: besides the allow-list, no SQL may read a file by path meanwhile.
-    with no_sql_on_files(spark):
-        _run(spark, cfg, as_of)
-
-
-def _run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     rules = load_rules(spark, cfg)
     lake = Lakehouse(spark, cfg)
     features = lake.read_as_of(FEATURES_TABLE, as_of, hint="run `sparkseg features` first")
