@@ -20,7 +20,7 @@ from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.vacuum import vacuum_warehouse
 from sparkseg.segment.tables import SEGMENTS
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 AS_OF = dt.date(2026, 6, 30)
 AUDIENCES = {

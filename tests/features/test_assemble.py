@@ -13,7 +13,7 @@ from sparkseg.config import Config
 from sparkseg.features.dictionary import check_against_dictionary, load_dictionary
 from sparkseg.features.stage import build_features
 from sparkseg.features.tables import CUSTOMER_FEATURES
-from tests.features.builders import (
+from tests.support.features import (
     AS_OF,
     assert_columns,
     bal,
@@ -48,7 +48,7 @@ NULL_WITHOUT_ACTIVITY = {
 
 @pytest.fixture(scope="module")
 def features(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> DataFrame:
-    from tests.conftest import make_config
+    from tests.support.config import make_config
 
     cfg: Config = make_config(tmp_path_factory.mktemp("unused"))
     return build_features(

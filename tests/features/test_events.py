@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import Row, SparkSession
 
 from sparkseg.features.events import event_features, events_with_customer
-from tests.features.builders import AS_OF, assert_columns, collected, days_before, evt, evts, ids
+from tests.support.features import AS_OF, assert_columns, collected, days_before, evt, evts, ids
 
 IDENTITIES = [
     ("customer_id", "e1", "e1", "e1"),

@@ -24,8 +24,8 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import make_config
-from tests.features.builders import (
+from tests.support.config import make_config
+from tests.support.features import (
     AS_OF,
     bal,
     bals,

@@ -19,7 +19,7 @@ from sparkseg.tables import (
     SILVER_TABLES,
     VALID_FROM,
 )
-from tests.features.builders import (
+from tests.support.features import (
     AS_OF,
     assert_columns,
     bal,

@@ -31,9 +31,9 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import REPO, make_config
-from tests.ingest.data import AS_OF, balance, customer, event, txn, write_raw
-from tests.reliability.helpers import write_config
+from tests.support.cli import write_config
+from tests.support.config import REPO, make_config
+from tests.support.ingest import AS_OF, balance, customer, event, txn, write_raw
 
 MIDNIGHT = dt.datetime.combine(AS_OF, dt.time(), dt.UTC)
 

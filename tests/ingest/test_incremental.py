@@ -22,8 +22,8 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import make_config
-from tests.ingest.data import (
+from tests.support.config import make_config
+from tests.support.ingest import (
     AS_OF,
     PHONES,
     append_table,

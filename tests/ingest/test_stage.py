@@ -36,8 +36,8 @@ from sparkseg.tables import (
     TableSpec,
     schema,
 )
-from tests.conftest import make_config
-from tests.ingest.data import (
+from tests.support.config import make_config
+from tests.support.ingest import (
     AFTER_AS_OF,
     ANCIENT,
     AS_OF,

@@ -17,7 +17,7 @@ from sparkseg.errors import CommitConflictError, SchemaMismatchError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.offline import OfflineEngine
 from sparkseg.tables import TableSpec, schema
-from tests.lakehouse.test_offline_engine import SPEC, rows, sorted_rows
+from tests.support.lakehouse import SPEC, rows, sorted_rows
 
 D0, D1, D2, D3 = (dt.date(2026, 3, d) for d in (1, 2, 3, 4))
 

@@ -11,7 +11,6 @@ import pyarrow as pa
 import pytest
 from chispa import assert_df_equality
 from deltalake import DeltaTable, write_deltalake
-from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from sparkseg.errors import (
@@ -21,26 +20,8 @@ from sparkseg.errors import (
     UnsupportedTableFeatureError,
 )
 from sparkseg.lakehouse import Lakehouse, ledger
-from sparkseg.tables import MONEY, TableSpec, schema
-
-D1, D2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
-SPEC = TableSpec(
-    "gold/sample",
-    schema(("one_id", T.StringType()), ("amount", MONEY), ("n", T.LongType()),
-           ("as_of_date", T.DateType())),
-    ("as_of_date",),
-)
-
-
-def rows(spark: SparkSession, data: list[tuple[Any, ...]]) -> Any:
-    from decimal import Decimal
-
-    fixed = [(a, Decimal(str(b)) if b is not None else None, c, d) for a, b, c, d in data]
-    return spark.createDataFrame(fixed, SPEC.schema)
-
-
-def sorted_rows(df: Any) -> list[tuple[Any, ...]]:
-    return sorted(tuple(r) for r in df.collect())
+from sparkseg.tables import TableSpec, schema
+from tests.support.lakehouse import D1, D2, SPEC, rows, sorted_rows
 
 
 def test_append_then_read_returns_the_rows_with_partition_column(lake: Lakehouse) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from sparkseg.lakehouse import Lakehouse, offline
 from sparkseg.lakehouse.vacuum import vacuum_warehouse
-from tests.lakehouse.test_offline_engine import D1, SPEC, rows, sorted_rows
+from tests.support.lakehouse import D1, SPEC, rows, sorted_rows
 
 
 def _crash_one_write(lake: Lakehouse, monkeypatch: Any) -> None:

@@ -15,23 +15,10 @@ from sparkseg.config import config_from_mapping
 from sparkseg.errors import ConfigError
 from sparkseg.lifecycle.config import LifecycleConfig
 from sparkseg.lifecycle.stage import customer_lifecycle, load_stages
-from tests.conftest import REPO, make_config
-from tests.tags.builders import input_frame, input_row, split_inputs
+from tests.support.config import REPO, make_config
+from tests.support.tags import mature_features
 
 AS_OF = dt.date(2026, 6, 30)
-
-# An established, steadily active customer: matches only `mature` of the defaults.
-BASE: dict[str, Any] = {
-    "tenure_days": 800, "days_since_last_txn": 3, "days_since_last_event": 2,
-    "txn_count_30d": 5, "txn_count_prev_30_120d": 15, "txn_trend_ratio": 1.0,
-    "aum": 10000.0, "aum_90d_ago": 10000.0, "aum_change_90d": 0.0,
-}
-
-
-def features(spark: SparkSession, rows: dict[str, dict[str, Any]]) -> DataFrame:
-    built = [input_row(one_id, AS_OF, **{**BASE, **over}) for one_id, over in rows.items()]
-    return split_inputs(input_frame(spark, built))[0]
-
 
 def stages_of(df: DataFrame, lifecycle: LifecycleConfig) -> DataFrame:
     return customer_lifecycle(df, None, lifecycle=lifecycle, as_of=AS_OF, prev_as_of=None).select(
@@ -41,7 +28,7 @@ def stages_of(df: DataFrame, lifecycle: LifecycleConfig) -> DataFrame:
 
 def test_each_default_stage_in_rule_order(spark_clean: SparkSession) -> None:
     spark = spark_clean
-    df = features(spark, {
+    df = mature_features(spark, {
         # new (also in the honeymoon and never transacted: new comes first)
         "n1": {"tenure_days": 10, "in_honeymoon": 1, "is_new_customer": 1,
                "days_since_last_txn": None, "days_since_last_event": None, "aum": 0.0},
@@ -107,7 +94,7 @@ def test_first_matching_stage_wins_and_the_rest_get_the_fallback(
     spark_clean: SparkSession,
 ) -> None:
     spark = spark_clean
-    df = features(spark, {"a": {"aum": 5000.0}, "b": {"aum": 500.0}, "c": {"aum": 5.0},
+    df = mature_features(spark, {"a": {"aum": 5000.0}, "b": {"aum": 500.0}, "c": {"aum": 5.0},
                           "d": {"aum": None}})
     high_first = _lifecycle([("high", "高", "aum >= 1000"), ("low", "低", "aum >= 100"),
                              ("none", "无", "aum < 0")], fallback="none")

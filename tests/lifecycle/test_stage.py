@@ -17,9 +17,8 @@ from sparkseg.errors import ConfigError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lifecycle.tables import CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS
 from sparkseg.tables import OPS_RUNS
-from tests.conftest import make_config
-from tests.lifecycle.test_rules import BASE
-from tests.tags.builders import FEATURES_SPEC, input_frame, input_row, split_inputs
+from tests.support.config import make_config
+from tests.support.tags import FEATURES_SPEC, mature_features
 
 D1, D2, D3 = dt.date(2026, 4, 30), dt.date(2026, 5, 31), dt.date(2026, 6, 30)
 
@@ -35,9 +34,7 @@ def lc_cfg(tmp_path: Path) -> Config:
 
 
 def write_features(lake: Lakehouse, as_of: dt.date, rows: dict[str, dict[str, Any]]) -> None:
-    built = [input_row(one_id, as_of, **{**BASE, **over}) for one_id, over in rows.items()]
-    features = split_inputs(input_frame(lake.spark, built))[0]
-    lake.write(features, FEATURES_SPEC, mode="overwrite_partitions", replace={"as_of_date": as_of})
+    lake.write(mature_features(lake.spark, rows, as_of), FEATURES_SPEC, mode="overwrite_partitions", replace={"as_of_date": as_of})
 
 
 def test_stage_writes_lifecycle_history_and_transitions_and_reruns_idempotently(

@@ -47,21 +47,16 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import make_config
-from tests.reliability import summary
-from tests.reliability.corruptions import (
+from tests.support import summary
+from tests.support.bank import AS_OF, RawData, build_raw, write_raw
+from tests.support.config import make_config
+from tests.support.corruptions import (
     KINDS,
     actual_quarantine,
     corrupt,
     expected_quarantine,
 )
-from tests.reliability.data import AS_OF, RawData, build_raw, write_raw
-from tests.reliability.helpers import (
-    read_table,
-    rows_of,
-    runs_rows,
-    snapshot,
-)
+from tests.support.warehouse import read_table, rows_of, runs_rows, snapshot
 
 pytestmark = pytest.mark.slow
 

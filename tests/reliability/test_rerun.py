@@ -24,19 +24,18 @@ from pyspark.sql import SparkSession
 from sparkseg.pipeline import STAGES
 from sparkseg.segment.model_store import METADATA_FILE
 from sparkseg.tables import OPS_QUARANTINE, SILVER_TABLES
-from tests.reliability import summary
-from tests.reliability.conftest import E2E
-from tests.reliability.data import AS_OF
-from tests.reliability.helpers import (
+from tests.support import summary
+from tests.support.bank import AS_OF
+from tests.support.cli import run_cli, write_config
+from tests.support.e2e import E2E
+from tests.support.warehouse import (
     AUDIT_TABLES,
     OUTPUT_LAYERS,
     delta_tables,
     export_rows,
     read_table,
     rows_of,
-    run_cli,
     runs_rows,
-    write_config,
 )
 
 pytestmark = pytest.mark.slow

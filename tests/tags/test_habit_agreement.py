@@ -8,7 +8,7 @@ from types import ModuleType
 
 from pyspark.sql import SparkSession
 
-from tests.conftest import REPO
+from tests.support.config import REPO
 
 
 def load_script() -> ModuleType:

@@ -27,8 +27,8 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     TableSpec,
 )
-from tests.reliability.data import Row
-from tests.reliability.helpers import keyed_hash
+from tests.support.bank import Row
+from tests.support.warehouse import keyed_hash
 
 FUTURE_TS = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
 PLACEHOLDER_TS = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)   # before ingest.earliest_event_date

@@ -79,3 +79,20 @@ def split_inputs(df: DataFrame) -> tuple[DataFrame, DataFrame]:
     """(features, segments) tables from an input frame."""
     seg_cols = ["one_id", *(n for n, _ in SEGMENT_COLUMNS), "as_of_date"]
     return df.select(*FEATURES_SPEC.columns), df.select(*seg_cols)
+
+
+# An established, steadily active customer: matches only `mature` of the default
+# lifecycle stages.
+MATURE_CUSTOMER: dict[str, Any] = {
+    "tenure_days": 800, "days_since_last_txn": 3, "days_since_last_event": 2,
+    "txn_count_30d": 5, "txn_count_prev_30_120d": 15, "txn_trend_ratio": 1.0,
+    "aum": 10000.0, "aum_90d_ago": 10000.0, "aum_change_90d": 0.0,
+}
+
+
+def mature_features(
+    spark: SparkSession, rows: dict[str, dict[str, Any]], as_of: dt.date = AS_OF
+) -> DataFrame:
+    """A features table: per ``one_id``, the mature customer with that row's overrides."""
+    built = [input_row(one_id, as_of, **{**MATURE_CUSTOMER, **over}) for one_id, over in rows.items()]
+    return split_inputs(input_frame(spark, built))[0]
