@@ -26,6 +26,7 @@ from sparkseg.tables import (
     TableSpec,
     schema,
 )
+from tests.support.rows import frame, row
 
 AS_OF = dt.date(2026, 11, 1)
 MIDNIGHT = dt.datetime(2026, 11, 1)
@@ -36,71 +37,65 @@ def days_before(n: float, *, at: dt.datetime = MIDNIGHT) -> dt.datetime:
     return at - dt.timedelta(days=n)
 
 
+TXN: dict[str, Any] = {
+    "account_id": "acc", "currency": "CNY", "channel": "mobile_app", "category": "consumption",
+    "product_type": "deposit",
+}
+EVT: dict[str, Any] = {"id_type": "customer_id"}
+CUST: dict[str, Any] = {
+    "birth_date": dt.date(1990, 1, 1), "gender": "F", "city": "Shanghai", "city_tier": 1,
+    "occupation": "engineer", "income_band": "10k-20k", "open_date": dt.date(2020, 1, 1),
+    "risk_level": "R3", "branch_id": "b001",
+}
+
+
 def txn(
-    customer_id: str,
-    ts: dt.datetime,
-    amount: float,
-    direction: str = "debit",
-    *,
-    channel: str = "mobile_app",
-    category: str = "consumption",
-    product_type: str | None = "deposit",
-    mcc: str | None = None,
+    customer_id: str, ts: dt.datetime, amount: float, direction: str = "debit", **columns: Any
 ) -> tuple[Any, ...]:
-    return (
-        f"t-{customer_id}-{ts.isoformat()}-{amount}", customer_id, "acc", ts,
-        Decimal(str(amount)).quantize(Decimal("0.01")), "CNY", direction, channel, category,
-        product_type, mcc,
+    """A raw transaction; ``columns`` override TXN (channel, category, product_type, mcc)."""
+    return row(
+        RAW_TRANSACTIONS, TXN, txn_id=f"t-{customer_id}-{ts.isoformat()}-{amount}",
+        customer_id=customer_id, txn_ts=ts, amount=Decimal(str(amount)).quantize(Decimal("0.01")),
+        direction=direction, **columns,
     )
 
 
 def txns(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
-    return spark.createDataFrame(rows, RAW_TRANSACTIONS.schema)
+    return frame(spark, RAW_TRANSACTIONS, rows)
 
 
 def bal(customer_id: str, product_type: str, balance: float, snapshot: dt.date) -> tuple[Any, ...]:
-    return (customer_id, product_type, Decimal(str(balance)).quantize(Decimal("0.01")), snapshot)
+    return row(
+        RAW_BALANCES, customer_id=customer_id, product_type=product_type,
+        balance=Decimal(str(balance)).quantize(Decimal("0.01")), snapshot_date=snapshot,
+    )
 
 
 def bals(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
-    return spark.createDataFrame(rows, RAW_BALANCES.schema)
+    return frame(spark, RAW_BALANCES, rows)
 
 
 def evt(
-    id_value: str,
-    ts: dt.datetime,
-    event_type: str,
-    channel: str = "app",
-    *,
-    id_type: str = "customer_id",
-    campaign_id: str | None = None,
+    id_value: str, ts: dt.datetime, event_type: str, channel: str = "app", **columns: Any
 ) -> tuple[Any, ...]:
-    return (
-        f"e-{id_value}-{ts.isoformat()}-{event_type}", ts, channel, id_type, id_value,
-        event_type, campaign_id, None,
+    """A raw event; ``columns`` override EVT (id_type, campaign_id)."""
+    return row(
+        RAW_EVENTS, EVT, event_id=f"e-{id_value}-{ts.isoformat()}-{event_type}", event_ts=ts,
+        channel=channel, id_value=id_value, event_type=event_type, **columns,
     )
 
 
 def evts(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
-    return spark.createDataFrame(rows, RAW_EVENTS.schema)
+    return frame(spark, RAW_EVENTS, rows)
 
 
-def cust(
-    customer_id: str,
-    *,
-    birth_date: dt.date | None = dt.date(1990, 1, 1),
-    open_date: dt.date | None = dt.date(2020, 1, 1),
-    gender: str = "F",
-    city_tier: int = 1,
-) -> tuple[Any, ...]:
-    return (
-        customer_id, birth_date, gender, "Shanghai", city_tier, "engineer", "10k-20k",
-        open_date, "R3", "b001",
-    )
+def cust(customer_id: str, **columns: Any) -> tuple[Any, ...]:
+    """A raw customer; ``columns`` override CUST (birth_date, open_date, gender, city_tier)."""
+    return row(RAW_CUSTOMERS, CUST, customer_id=customer_id, **columns)
 
 
 def custs(spark: SparkSession, rows: list[tuple[Any, ...]]) -> DataFrame:
-    return spark.createDataFrame(rows, RAW_CUSTOMERS.schema)
+    return frame(spark, RAW_CUSTOMERS, rows)
 
 
 def to_silver(df: DataFrame, raw: TableSpec) -> DataFrame:

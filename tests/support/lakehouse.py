@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from sparkseg.lakehouse import Lakehouse, offline
 from sparkseg.tables import MONEY, TableSpec, schema
 
 ENGINES = ("offline", "spark")
@@ -29,3 +31,15 @@ def rows(spark: SparkSession, data: list[tuple[Any, ...]]) -> DataFrame:
 
 def sorted_rows(df: DataFrame) -> list[tuple[Any, ...]]:
     return sorted(tuple(r) for r in df.collect())
+
+
+def crash_one_write(lake: Lakehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An offline-engine append of SPEC killed after its data files, before its commit."""
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise SystemExit("killed between data files and commit")
+
+    monkeypatch.setattr(offline.DeltaTable, "create_write_transaction", crash)
+    with pytest.raises(SystemExit):
+        lake.write(rows(lake.spark, [("b", 1, 1, D1)]), SPEC, mode="append")
+    monkeypatch.undo()
