@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from sparkseg.tables import (
 from tests.support.cli import write_config
 from tests.support.config import REPO, make_config
 from tests.support.ingest import AS_OF, balance, customer, event, txn, write_raw
+from tests.support.logs import captured_log
 
 MIDNIGHT = dt.datetime.combine(AS_OF, dt.time(), dt.UTC)
 
@@ -67,28 +66,6 @@ def versions(lake: Lakehouse) -> dict[str, int | None]:
     """Delta version of every table ingest writes (None: not created)."""
     return {s.name: DeltaTable(lake.uri(s)).version() if lake.exists(s) else None
             for s in OUTPUTS}
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@contextmanager
-def captured_log() -> Iterator[list[str]]:
-    handler, logger = _Collect(), logging.getLogger("sparkseg")
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    try:
-        yield handler.lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
 
 
 def ingest(lake: Lakehouse, cfg: Config) -> None:

@@ -52,6 +52,7 @@ from tests.support.ingest import (
     write_raw,
     write_table,
 )
+from tests.support.logs import captured_log
 
 
 def keyed(value: str) -> str:
@@ -157,41 +158,24 @@ class Ingested:
     log_text: str
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 @pytest.fixture(scope="module")
 def ingested(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
     """The stage run twice on the same raw data (max_bad_share 1: tiny tables are all cases)."""
     cfg = make_config(tmp_path_factory.mktemp("ingest") / "lake", ingest={"max_bad_share": 1.0})
     lake = Lakehouse(spark, cfg)
     write_raw(lake, RAW)
-    handler = _Collect()
-    logger = logging.getLogger("sparkseg")
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
+    with captured_log(logging.DEBUG) as lines:
         pipeline.run_stage(spark, cfg, "ingest", AS_OF)
         silver_first = {n: rows_of(lake, s) for n, s in SILVER_TABLES.items()}
         quarantine_first = quarantine_rows(lake)
         run(spark, cfg, AS_OF)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
     yield Ingested(
         lake,
         silver_first,
         {n: rows_of(lake, s) for n, s in SILVER_TABLES.items()},
         quarantine_first,
         quarantine_rows(lake),
-        "\n".join(handler.lines),
+        "\n".join(lines),
     )
 
 

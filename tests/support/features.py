@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +13,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from sparkseg.lakehouse import Lakehouse
 from sparkseg.silver import event_month
 from sparkseg.tables import (
     EVENT_MONTH,
@@ -21,6 +23,7 @@ from sparkseg.tables import (
     RAW_EVENTS,
     RAW_TRANSACTIONS,
     RAW_VERSION,
+    SILVER_TABLES,
     VALID_FROM,
     S,
     TableSpec,
@@ -166,3 +169,86 @@ def assert_columns(
 def collected(df: DataFrame) -> list[Row]:
     """A small result's rows: computed once by a module fixture, compared by many tests."""
     return df.collect()
+
+
+def raw_frames(
+    spark: SparkSession,
+    *,
+    customers: Sequence[tuple[Any, ...]] = (),
+    transactions: Sequence[tuple[Any, ...]] = (),
+    balances: Sequence[tuple[Any, ...]] = (),
+    events: Sequence[tuple[Any, ...]] = (),
+) -> dict[TableSpec, DataFrame]:
+    """The four raw inputs of the features stage as frames, keyed by their raw spec."""
+    return {
+        RAW_CUSTOMERS: custs(spark, list(customers)),
+        RAW_TRANSACTIONS: txns(spark, list(transactions)),
+        RAW_BALANCES: bals(spark, list(balances)),
+        RAW_EVENTS: evts(spark, list(events)),
+    }
+
+
+def write_silver(
+    lake: Lakehouse, frames: Mapping[TableSpec, DataFrame],
+    identity: list[tuple[str, str, str, str | None]],
+) -> None:
+    """Raw frames as their silver copies, and the identity map of ``identity`` rows."""
+    for raw, df in frames.items():
+        lake.write(to_silver(df, raw), SILVER_TABLES[raw.name], mode="append")
+    lake.write(ids(lake.spark, identity), identity_map_spec(), mode="append")
+
+
+def edge_inputs(spark: SparkSession) -> dict[str, DataFrame]:
+    """Inputs of ``build_features`` with the edges the features stage cares about (see
+    the comments), by input name: customers, transactions, balances, events, identity_map."""
+    return {
+        "customers": custs(spark, [
+            cust("c1", open_date=dt.date(2021, 3, 1)),
+            cust("c2", open_date=dt.date(2026, 9, 1), birth_date=dt.date(1990, 11, 1)),  # birthday at as-of
+            cust("c3", open_date=dt.date(2026, 11, 5)),  # opened after as-of: no row
+            cust("c4", open_date=None, birth_date=dt.date(1990, 11, 2)),  # unknown tenure
+            cust("c5", open_date=dt.date(2026, 10, 1)),  # no activity at all
+        ]),
+        "transactions": txns(spark, [
+            txn("c1", days_before(0), 5000),  # at as-of: excluded
+            txn("c1", days_before(-3), 5000),  # after as-of: excluded
+            txn("c1", days_before(30), 10.5, channel="atm"),  # first day of the 30d window
+            txn("c1", days_before(30.5), 7.25, channel="wechat"),  # day 31
+            txn("c1", days_before(1), 100.1, category="transfer"),
+            txn("c1", days_before(1.5), 3, direction=None),  # unknown direction
+            txn("c1", days_before(40), 300, "credit", category="salary"),
+            txn("c1", days_before(70), 300, "credit", category="salary"),
+            txn("c1", days_before(100), 55.55, mcc="5641", channel="pos"),
+            txn("c1", days_before(200), 1000, category="wealth_purchase", product_type="wealth"),
+            txn("c1", days_before(10), 20, product_type="credit_card", channel="online_banking"),
+            txn("c1", days_before(400), 1, channel="branch"),  # only in "ever"
+            txn("c4", days_before(5), 42, channel="third_party", product_type=None),
+        ]),
+        "balances": bals(spark, [
+            bal("c1", "deposit", 1000, dt.date(2026, 10, 31)),
+            bal("c1", "loan", 500, dt.date(2026, 10, 31)),
+            bal("c1", "deposit", 900, dt.date(2026, 9, 30)),
+            bal("c1", "wealth", 300, dt.date(2026, 9, 30)),  # closed before the latest month-end
+            bal("c1", "deposit", 800, dt.date(2026, 7, 31)),
+            bal("c1", "deposit", 700, dt.date(2026, 5, 31)),
+            bal("c1", "deposit", 9999, dt.date(2026, 11, 1)),  # at as-of: excluded
+            bal("c4", "fund", 0, dt.date(2026, 10, 31)),  # a zero balance is not held
+        ]),
+        "events": evts(spark, [
+            evt("c1", days_before(2), "login"),
+            evt("c1", days_before(2.2), "page_view", "wechat"),
+            evt("c1", days_before(20), "push_sent"),
+            evt("c1", days_before(19), "push_opened"),
+            evt("c1", days_before(19.5), "push_opened"),  # more opens than sends: rate capped
+            evt("c1", days_before(200), "sms_sent", "sms"),
+            evt("c1", days_before(0), "login"),  # at as-of: excluded
+            evt("dev-2", days_before(3), "search", "mini_program", id_type="device_id"),
+            evt("dev-anon", days_before(3), "login", id_type="device_id"),  # anonymous
+        ]),
+        "identity_map": ids(spark, [
+            ("customer_id", "c1", "c1", "c1"),
+            ("customer_id", "c2", "c2", "c2"),
+            ("device_id", "dev-2", "c2", "c2"),
+            ("device_id", "dev-anon", "anon-1", None),
+        ]),
+    }
