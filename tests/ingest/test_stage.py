@@ -46,13 +46,13 @@ from tests.support.ingest import (
     balance,
     customer,
     event,
-    frame,
     link,
     txn,
     write_raw,
     write_table,
 )
 from tests.support.logs import captured_log
+from tests.support.rows import frame
 
 
 def keyed(value: str) -> str:

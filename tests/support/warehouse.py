@@ -190,3 +190,18 @@ def files_containing(root: str | Path, needles: Sequence[str], *,
         if pattern.search(p.read_bytes()):
             hits.append(rel.as_posix())
     return hits
+
+
+# Per-run columns by design: which run quarantined a row, and when. The audit tables
+# (ops/runs, ops/completions) name runs, times and versions: compared by content.
+RUN_COLUMNS = {"ops/quarantine": ("run_id", "quarantined_at")}
+
+
+def output_tables(root: str | Path) -> list[str]:
+    """Every output table of the warehouse but the audit tables (a row per run by design)."""
+    return [t for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES]
+
+
+def output_rows(spark: SparkSession, root: str | Path, table: str) -> Counter[tuple[Any, ...]]:
+    """An output table's rows as a multiset, without its per-run columns."""
+    return rows_of(read_table(spark, root, table), RUN_COLUMNS.get(table, ()))
