@@ -25,15 +25,12 @@ from typing import Any
 import pyarrow as pa
 
 from sparkseg.tables import (
-    RAW_BALANCES,
     RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
     RAW_TABLES,
-    RAW_TRANSACTIONS,
     TableSpec,
 )
 from tests.support.delta import write_delta
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
 
 AS_OF = dt.date(2026, 11, 1)
 MIDNIGHT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -81,9 +78,9 @@ def build_raw(n: int, *, seed: int = 7) -> RawData:
     """``n`` customers with transactions, month-end balances, events and identity links."""
     rng = random.Random(seed)
     data = RawData({spec.name: [] for spec in RAW_TABLES})
-    customers, txns = data.tables[RAW_CUSTOMERS.name], data.tables[RAW_TRANSACTIONS.name]
-    balances, events = data.tables[RAW_BALANCES.name], data.tables[RAW_EVENTS.name]
-    links = data.tables[RAW_IDENTITY_LINKS.name]
+    customers, txns = data.tables[CUSTOMERS], data.tables[TRANSACTIONS]
+    balances, events = data.tables[BALANCES], data.tables[EVENTS]
+    links = data.tables[LINKS]
     groups = ("payroll", "wealthy", "dormant", "digital")
     month_ends = [dt.date(2026, 10, 31), dt.date(2026, 9, 30), dt.date(2026, 8, 31),
                   dt.date(2026, 7, 31)]
