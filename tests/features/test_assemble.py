@@ -12,21 +12,19 @@ from sparkseg.config import Config
 from sparkseg.features.dictionary import check_against_dictionary, load_dictionary
 from sparkseg.features.stage import build_features
 from sparkseg.features.tables import CUSTOMER_FEATURES
+from sparkseg.tables import RAW_BALANCES, RAW_CUSTOMERS, RAW_EVENTS, RAW_TRANSACTIONS
 from tests.support.config import REPO, make_config
 from tests.support.features import (
     AS_OF,
     assert_columns,
     bal,
-    bals,
     collected,
     cust,
-    custs,
     days_before,
     evt,
-    evts,
     ids,
+    raw_frames,
     txn,
-    txns,
 )
 
 D = dt.date
@@ -48,11 +46,15 @@ NULL_WITHOUT_ACTIVITY = {
 @pytest.fixture(scope="module")
 def features(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> DataFrame:
     cfg: Config = make_config(tmp_path_factory.mktemp("unused"))
+    frames = raw_frames(
+        spark,
+        customers=CUSTOMERS,
+        transactions=[txn("busy", days_before(10), 50, product_type="credit_card")],
+        balances=[bal("busy", "deposit", 1000, D(2026, 10, 31))],
+        events=[evt("busy", days_before(2), "login")],
+    )
     return build_features(
-        custs(spark, CUSTOMERS),
-        txns(spark, [txn("busy", days_before(10), 50, product_type="credit_card")]),
-        bals(spark, [bal("busy", "deposit", 1000, D(2026, 10, 31))]),
-        evts(spark, [evt("busy", days_before(2), "login")]),
+        frames[RAW_CUSTOMERS], frames[RAW_TRANSACTIONS], frames[RAW_BALANCES], frames[RAW_EVENTS],
         ids(spark, [("customer_id", "busy", "busy", "busy")]),
         cfg=cfg,
         as_of=AS_OF,
