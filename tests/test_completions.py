@@ -35,9 +35,9 @@ from sparkseg.pipeline import STAGES, run_all, run_stage
 from sparkseg.report.build import build_report
 from sparkseg.report.data import load_report_data
 from sparkseg.tags.tables import TAG_COUNTS
-from tests.conftest import REPO, make_config
-from tests.reliability.data import AS_OF, build_raw, write_raw
-from tests.reliability.helpers import write_config
+from tests.support.bank import AS_OF, build_raw, write_raw
+from tests.support.cli import write_config
+from tests.support.config import REPO, make_config
 
 # One run_all of every stage (about 3 minutes on two cores): an end-to-end module.
 pytestmark = pytest.mark.slow

@@ -63,12 +63,13 @@ def test_block_renders_partitioning_name_type_nullable_and_description() -> None
     ])
 
 
-def test_render_replaces_drifted_blocks_and_keeps_the_prose() -> None:
-    doc = "\n".join([
+def _prose_around(tiny_block: str) -> str:
+    """A document of prose, ``tiny_block`` as gold/tiny's block, and ops/other's up to date."""
+    return "\n".join([
         "# Title",
         "Hand-written prose.",
         "<!-- columns:gold/tiny -->",
-        "| `one_id` | `string` | yes |",  # drifted: score is missing
+        tiny_block,
         "<!-- /columns -->",
         "More prose.",
         "<!-- columns:ops/other -->",
@@ -76,24 +77,17 @@ def test_render_replaces_drifted_blocks_and_keeps_the_prose() -> None:
         "<!-- /columns -->",
         "",
     ])
+
+
+def test_render_replaces_drifted_blocks_and_keeps_the_prose() -> None:
+    doc = _prose_around("| `one_id` | `string` | yes |")  # drifted: score is missing
     result = render(doc, {TINY.name: TINY, OTHER.name: OTHER})
     assert result.changed == ("gold/tiny",)
     assert result.problems == [
         "gold/tiny: generated column list differs from the spec (doc lacks: score)"
     ]
     assert result.unknown == () and result.missing == ()
-    assert result.text == "\n".join([
-        "# Title",
-        "Hand-written prose.",
-        "<!-- columns:gold/tiny -->",
-        render_block(TINY),
-        "<!-- /columns -->",
-        "More prose.",
-        "<!-- columns:ops/other -->",
-        render_block(OTHER),
-        "<!-- /columns -->",
-        "",
-    ])
+    assert result.text == _prose_around(render_block(TINY))
     again = render(result.text, {TINY.name: TINY, OTHER.name: OTHER})
     assert again.text == result.text and again.problems == []
 

@@ -25,8 +25,8 @@ from sparkseg.lakehouse.vacuum import vacuum_warehouse
 from sparkseg.pipeline import STAGES
 from sparkseg.retention.stage import RETAINED, cutoff_of
 from sparkseg.tables import OPS_QUARANTINE, OPS_RUNS, RAW_CUSTOMERS, SILVER_TABLES, TableSpec
-from tests.conftest import make_config
-from tests.reliability.helpers import write_config
+from tests.support.cli import write_config
+from tests.support.config import make_config
 
 D = dt.date(2026, 11, 1)  # write_config's as_of
 DAYS = [D - dt.timedelta(days=n) for n in (4, 3, 3, 2, 1, 0)]  # D-3 twice: 2 rows

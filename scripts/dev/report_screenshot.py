@@ -24,8 +24,8 @@ from sparkseg.cli import common_parser, resolve_as_of, start_session
 from sparkseg.config import config_from_mapping, load_config
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.report.build import write_report
-from tests.report.browser import check_page, chromium_path, screenshot
-from tests.report.sample_gold import AS_OF, write_sample
+from tests.support.browser import check_page, chromium_path, screenshot
+from tests.support.sample_gold import AS_OF, write_sample
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from pyspark.sql import SparkSession
 from sparkseg.audiences.definitions import load_plan
 from sparkseg.config import Config
 from sparkseg.errors import ConfigError
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 
 def audiences_config(tmp_path: Path, audiences: list[dict[str, Any]]) -> Config:

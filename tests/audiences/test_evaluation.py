@@ -17,7 +17,7 @@ from sparkseg.audiences.tables import AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION
 from sparkseg.errors import DataQualityError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_EVENTS, RAW_TRANSACTIONS, TableSpec, schema, silver_of
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 S = T.StringType()
 IDENTITY_MAP = TableSpec(

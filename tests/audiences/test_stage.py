@@ -20,7 +20,7 @@ from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.vacuum import vacuum_warehouse
 from sparkseg.segment.tables import SEGMENTS
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 AS_OF = dt.date(2026, 6, 30)
 AUDIENCES = {
@@ -121,15 +121,21 @@ def test_dry_run_prints_sizes_and_writes_nothing(
     assert lake.version(CUSTOMER_TAGS_WIDE) == version
 
 
+@pytest.fixture
+def ran_lake(spark_clean: SparkSession, stage_cfg: Config) -> Lakehouse:
+    """The warehouse after one run of the audiences stage."""
+    run(spark_clean, stage_cfg, AS_OF)
+    return Lakehouse(spark_clean, stage_cfg)
+
+
 def _set_folders(lake: Lakehouse, audience: str) -> list[str]:
     return sorted(p.name for p in Path(as_of_folder(lake, audience, AS_OF)).iterdir() if p.is_dir())
 
 
 def test_export_rerun_publishes_a_new_complete_set_and_vacuum_leaves_exactly_that_one(
-    spark_clean: SparkSession, stage_cfg: Config
+    spark_clean: SparkSession, stage_cfg: Config, ran_lake: Lakehouse
 ) -> None:
-    lake = Lakehouse(spark_clean, stage_cfg)
-    run(spark_clean, stage_cfg, AS_OF)
+    lake = ran_lake
     first = current_set(lake, "payroll_active", AS_OF)
     run(spark_clean, stage_cfg, AS_OF)
     second = current_set(lake, "payroll_active", AS_OF)
@@ -154,10 +160,9 @@ def test_export_rerun_publishes_a_new_complete_set_and_vacuum_leaves_exactly_tha
 
 
 def test_a_reader_following_the_protocol_ignores_a_set_a_crash_left_without_manifest(
-    spark_clean: SparkSession, stage_cfg: Config
+    spark_clean: SparkSession, stage_cfg: Config, ran_lake: Lakehouse
 ) -> None:
-    lake = Lakehouse(spark_clean, stage_cfg)
-    run(spark_clean, stage_cfg, AS_OF)
+    lake = ran_lake
     published = current_set(lake, "payroll_active", AS_OF)
     assert published is not None
     # A rerun that died after Spark wrote its data files, before the manifest's rename:
@@ -180,12 +185,11 @@ def test_a_reader_following_the_protocol_ignores_a_set_a_crash_left_without_mani
 
 
 def test_vacuum_keeps_a_set_folder_a_writer_has_only_just_created(
-    spark_clean: SparkSession, stage_cfg: Config
+    spark_clean: SparkSession, stage_cfg: Config, ran_lake: Lakehouse
 ) -> None:
     """A run killed between creating its set folder and writing a file into it leaves an
     empty folder: it is as new as its own time says, not as old as its (absent) files."""
-    lake = Lakehouse(spark_clean, stage_cfg)
-    run(spark_clean, stage_cfg, AS_OF)
+    lake = ran_lake
     published = current_set(lake, "payroll_active", AS_OF)
     assert published is not None
     empty = Path(as_of_folder(lake, "payroll_active", AS_OF), "29991231T000000000000Z-empty")

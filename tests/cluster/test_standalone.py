@@ -27,7 +27,8 @@ import pytest
 from deltalake import DeltaTable
 
 from sparkseg.tables import SILVER_TABLES
-from tests.cluster.harness import REPO, SPARK_HOME, StandaloneCluster, _env, free_port
+from tests.support.cluster import SPARK_HOME, StandaloneCluster, free_port, spark_env
+from tests.support.config import REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
@@ -98,7 +99,7 @@ def reference(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFacto
     ]
     cmd += ["--set", f"spark.checkpoint_dir={work / 'chk'}", "--set", "spark.shuffle_partitions=8",
             "--set", "segment.sample_max_rows=100000", *SMALL]
-    run = subprocess.run(cmd, capture_output=True, text=True, env=_env(), timeout=1200, cwd=REPO)
+    run = subprocess.run(cmd, capture_output=True, text=True, env=spark_env(), timeout=1200, cwd=REPO)
     assert run.returncode == 0, run.stderr[-3000:]
     return warehouse
 
@@ -156,7 +157,7 @@ def test_worker_killed_mid_stage_loses_and_doubles_nothing(
         "--set", "segment.sample_max_rows=100000", *SMALL,
     ]
     with open(log, "wb") as out:
-        proc = subprocess.Popen(submit, stdout=out, stderr=subprocess.STDOUT, env=_env(),
+        proc = subprocess.Popen(submit, stdout=out, stderr=subprocess.STDOUT, env=spark_env(),
                                 cwd=REPO, start_new_session=True)
         try:
             deadline = time.monotonic() + 600

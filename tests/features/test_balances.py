@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import Row, SparkSession
 
 from sparkseg.features.balances import balance_features
-from tests.features.builders import AS_OF, assert_columns, bal, bals, collected
+from tests.support.features import AS_OF, assert_columns, bal, bals, collected
 
 D = dt.date
 ROWS = [

@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.features.customers import age_at, customer_base
-from tests.features.builders import AS_OF, assert_columns, cust, custs
+from tests.support.features import AS_OF, assert_columns, cust, custs
 
 D = dt.date
 

@@ -12,8 +12,8 @@ from sparkseg.errors import ConfigError, SchemaMismatchError
 from sparkseg.features import stage
 from sparkseg.features.dictionary import check_against_dictionary, load_dictionary
 from sparkseg.features.tables import CUSTOMER_FEATURES
-from tests.conftest import make_config
-from tests.features.builders import AS_OF
+from tests.support.config import make_config
+from tests.support.features import AS_OF
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "conf" / "features.yaml"

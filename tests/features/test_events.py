@@ -6,7 +6,7 @@ import pytest
 from pyspark.sql import Row, SparkSession
 
 from sparkseg.features.events import event_features, events_with_customer
-from tests.features.builders import AS_OF, assert_columns, collected, days_before, evt, evts, ids
+from tests.support.features import AS_OF, assert_columns, collected, days_before, evt, evts, ids
 
 IDENTITIES = [
     ("customer_id", "e1", "e1", "e1"),
@@ -54,43 +54,43 @@ def test_events_map_to_customers_and_anonymous_or_unknown_ids_are_dropped(
     assert per_customer == {"e1": 13, "e2": 2}
 
 
-def test_engagement_counts_exclude_sends_and_events_at_as_of(result: list[Row]) -> None:
-    assert_columns(
-        result,
-        ["event_count_30d", "event_count_90d", "event_active_days_30d", "event_active_days_90d",
-         "login_count_30d", "login_count_90d", "days_since_last_event"],
-        # 30d: login, page_view (day 1), push_opened (day 5), product_view (day 30)
-        # 90d: + like 45, comment 60, share 89, search 90; invite (100) is outside
-        [("e1", 4, 8, 3, 7, 1, 1, 1), ("e2", 1, 1, 1, 1, 0, 0, 3)],
-    )
-
-
-def test_interaction_counts_over_90_days(result: list[Row]) -> None:
-    assert_columns(
-        result,
-        ["page_view_count_90d", "product_view_count_90d", "like_count_90d", "comment_count_90d",
-         "share_count_90d", "invite_count_90d", "search_count_90d"],
-        [("e1", 1, 1, 1, 1, 1, 0, 1), ("e2", 0, 0, 0, 0, 0, 0, 0)],
-    )
-
-
-def test_event_channel_shares_are_of_90_day_engagement(result: list[Row]) -> None:
-    assert_columns(
-        result,
-        ["share_evt_app_90d", "share_evt_wechat_90d", "share_evt_mini_program_90d",
-         "share_evt_web_90d"],
-        [("e1", 5 / 8, 1 / 8, 1 / 8, 1 / 8), ("e2", 1.0, 0.0, 0.0, 0.0)],
-    )
-
-
-def test_campaign_response_rates_are_null_when_nothing_was_sent(result: list[Row]) -> None:
-    assert_columns(
-        result,
-        ["push_sent_90d", "push_opened_90d", "sms_sent_90d", "sms_clicked_90d",
-         "wechat_sent_90d", "wechat_opened_90d", "push_open_rate_90d", "sms_click_rate_90d",
-         "wechat_open_rate_90d"],
-        [
-            ("e1", 2, 1, 1, 0, 0, 0, 0.5, 0.0, None),
-            ("e2", 0, 1, 0, 0, 0, 0, None, None, None),
-        ],
-    )
+@pytest.mark.parametrize(
+    ("columns", "rows"),
+    [
+        pytest.param(
+            ["event_count_30d", "event_count_90d", "event_active_days_30d",
+             "event_active_days_90d", "login_count_30d", "login_count_90d",
+             "days_since_last_event"],
+            # 30d: login, page_view (day 1), push_opened (day 5), product_view (day 30)
+            # 90d: + like 45, comment 60, share 89, search 90; invite (100) is outside
+            [("e1", 4, 8, 3, 7, 1, 1, 1), ("e2", 1, 1, 1, 1, 0, 0, 3)],
+            id="engagement_counts_exclude_sends_and_events_at_as_of",
+        ),
+        pytest.param(
+            ["page_view_count_90d", "product_view_count_90d", "like_count_90d",
+             "comment_count_90d", "share_count_90d", "invite_count_90d", "search_count_90d"],
+            [("e1", 1, 1, 1, 1, 1, 0, 1), ("e2", 0, 0, 0, 0, 0, 0, 0)],
+            id="interaction_counts_over_90_days",
+        ),
+        pytest.param(
+            ["share_evt_app_90d", "share_evt_wechat_90d", "share_evt_mini_program_90d",
+             "share_evt_web_90d"],
+            [("e1", 5 / 8, 1 / 8, 1 / 8, 1 / 8), ("e2", 1.0, 0.0, 0.0, 0.0)],
+            id="event_channel_shares_are_of_90_day_engagement",
+        ),
+        pytest.param(
+            ["push_sent_90d", "push_opened_90d", "sms_sent_90d", "sms_clicked_90d",
+             "wechat_sent_90d", "wechat_opened_90d", "push_open_rate_90d", "sms_click_rate_90d",
+             "wechat_open_rate_90d"],
+            [
+                ("e1", 2, 1, 1, 0, 0, 0, 0.5, 0.0, None),
+                ("e2", 0, 1, 0, 0, 0, 0, None, None, None),
+            ],
+            id="campaign_response_rates_are_null_when_nothing_was_sent",
+        ),
+    ],
+)
+def test_event_features_of_each_customer(
+    result: list[Row], columns: list[str], rows: list[tuple[object, ...]]
+) -> None:
+    assert_columns(result, columns, rows)

@@ -24,21 +24,19 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import make_config
-from tests.features.builders import (
+from tests.support.config import make_config
+from tests.support.features import (
     AS_OF,
     bal,
-    bals,
     cust,
-    custs,
     days_before,
     evt,
-    evts,
-    identity_map_spec,
     ids,
+    raw_frames,
     to_silver,
     txn,
     txns,
+    write_silver,
 )
 
 D = dt.date
@@ -158,16 +156,10 @@ def bounded(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> di
     cfg = make_config(tmp_path_factory.mktemp("history") / "lake")
     assert cfg.features.history_days == HISTORY
     lake = Lakehouse(spark, cfg)
-    frames = {
-        RAW_CUSTOMERS: custs(spark, [cust("c1"), cust("c2")]),
-        RAW_TRANSACTIONS: txns(spark, TXNS),
-        RAW_BALANCES: bals(spark, BALANCES),
-        RAW_EVENTS: evts(spark, EVENTS),
-    }
-    for raw, df in frames.items():
-        lake.write(to_silver(df, raw), SILVER_TABLES[raw.name], mode="append")
-    lake.write(ids(spark, [("customer_id", "c1", "c1", "c1"), ("customer_id", "c2", "c2", "c2")]),
-               identity_map_spec(), mode="append")
+    frames = raw_frames(spark, customers=[cust("c1"), cust("c2")], transactions=TXNS,
+                        balances=BALANCES, events=EVENTS)
+    identity = [("customer_id", "c1", "c1", "c1"), ("customer_id", "c2", "c2", "c2")]
+    write_silver(lake, frames, identity)
     stage.run(spark, cfg, AS_OF)
     out = lake.read(CUSTOMER_FEATURES, partitions={"as_of_date": AS_OF})
     # What the features were before the bound: computed on every row, minus the rows
@@ -179,8 +171,7 @@ def bounded(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> di
     }
     unbounded = stage.build_features(
         frames[RAW_CUSTOMERS], inside[RAW_TRANSACTIONS], inside[RAW_BALANCES],
-        inside[RAW_EVENTS], ids(spark, [("customer_id", "c1", "c1", "c1"),
-                                        ("customer_id", "c2", "c2", "c2")]),
+        inside[RAW_EVENTS], ids(spark, identity),
         cfg=cfg.features, as_of=AS_OF,
     )
     rows = {f"stage:{r['customer_id']}": r for r in out.collect()}

@@ -12,28 +12,22 @@ from sparkseg.features import stage
 from sparkseg.features.tables import CUSTOMER_FEATURES
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import (
-    RAW_BALANCES,
     RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_TRANSACTIONS,
     SILVER_TABLES,
     VALID_FROM,
 )
-from tests.features.builders import (
+from tests.support.features import (
     AS_OF,
     assert_columns,
     bal,
-    bals,
     cust,
     custs,
     days_before,
     evt,
-    evts,
-    identity_map_spec,
-    ids,
+    raw_frames,
     to_silver,
     txn,
-    txns,
+    write_silver,
 )
 
 D = dt.date
@@ -41,38 +35,35 @@ D = dt.date
 
 def test_run_writes_one_row_per_customer_known_before_as_of(lake: Lakehouse) -> None:
     spark = lake.spark
-    inputs = {
-        RAW_CUSTOMERS: custs(spark, [
+    frames = raw_frames(
+        spark,
+        customers=[
             cust("c1", open_date=D(2021, 3, 1)),
             cust("c2", open_date=D(2026, 10, 20)),
             cust("c3", open_date=D(2026, 11, 5)),  # opened after as-of: no row yet
-        ]),
-        RAW_TRANSACTIONS: txns(spark, [
+        ],
+        transactions=[
             txn("c1", days_before(1), 100, channel="atm"),
             txn("c1", days_before(40), 300, "credit", category="salary"),
             txn("c1", days_before(0), 5000),     # at as-of: excluded
             txn("c1", days_before(-10), 5000),   # after as-of: excluded
-        ]),
-        RAW_BALANCES: bals(spark, [
+        ],
+        balances=[
             bal("c1", "deposit", 2000, D(2026, 10, 31)),
             bal("c1", "deposit", 9000, D(2026, 11, 30)),  # after as-of: excluded
-        ]),
-        RAW_EVENTS: evts(spark, [
+        ],
+        events=[
             evt("dev9", days_before(3), "login", id_type="device_id"),
             evt("c2", days_before(0), "login"),  # at as-of: excluded
             evt("c2", days_before(1), "sms_sent", "sms"),
-        ]),
-    }
-    for raw, df in inputs.items():
-        lake.write(to_silver(df, raw), SILVER_TABLES[raw.name], mode="append")
-    identity = ids(spark, [("customer_id", "c1", "c1", "c1"), ("device_id", "dev9", "c1", "c1"),
-                           ("customer_id", "c2", "c2", "c2")])
-    lake.write(identity, identity_map_spec(), mode="append")
+        ],
+    )
+    write_silver(lake, frames, [("customer_id", "c1", "c1", "c1"), ("device_id", "dev9", "c1", "c1"),
+                                ("customer_id", "c2", "c2", "c2")])
 
     stage.run(spark, lake.cfg, AS_OF)
 
     out = lake.read(CUSTOMER_FEATURES, partitions={"as_of_date": AS_OF})
-    assert out.columns == CUSTOMER_FEATURES.columns
     assert_columns(
         out,
         ["one_id", "as_of_date", "txn_count_30d", "credit_amount_90d", "salary_months_12m",

@@ -15,7 +15,7 @@ from pyspark.sql import Row, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.features.transactions import transaction_features
-from tests.features.builders import AS_OF, assert_columns, collected, days_before, txn, txns
+from tests.support.features import AS_OF, assert_columns, collected, days_before, txn, txns
 
 CHILD_MCC = ("5641", "5945", "8211", "8220", "8299")
 

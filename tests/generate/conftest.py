@@ -9,11 +9,10 @@ so that the cache survives between tests of this package.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 
 from sparkseg.config import Config
 from sparkseg.generate import stage
@@ -24,31 +23,8 @@ from sparkseg.generate.links import build_identity_links
 from sparkseg.generate.period import Period
 from sparkseg.generate.transactions import build_transactions
 from sparkseg.lakehouse import Lakehouse
-from tests.conftest import make_config
-
-# Small but with every persona: 3 months keep the row counts (and the test time) low.
-GEN = {
-    "customers": 600,
-    "months": 3,
-    "seed": 7,
-    "dirty_share": 0.04,
-    "txn_per_customer": 20,
-    "events_per_customer": 20,
-    "campaigns": 3,
-    "anonymous_share": 0.05,
-}
-
-
-@dataclass(frozen=True)
-class Clean:
-    base: DataFrame
-    transactions: DataFrame
-    balances: DataFrame
-    events: DataFrame
-    links: DataFrame
-
-    def frames(self) -> list[DataFrame]:
-        return [self.base, self.transactions, self.balances, self.events, self.links]
+from tests.support.config import make_config
+from tests.support.generate import GEN, Clean
 
 
 @pytest.fixture(scope="package")

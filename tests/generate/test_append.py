@@ -9,13 +9,10 @@ a rerun continues after the last appended day; a second warehouse appends all 3 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.cli import main
@@ -31,38 +28,10 @@ from sparkseg.tables import (
     RAW_IDENTITY_LINKS,
     RAW_TRANSACTIONS,
     RAW_TRUTH_PERSONAS,
-    TableSpec,
 )
-from tests.conftest import make_config
-from tests.generate.test_stage import fingerprint
-
-GEN = {
-    "customers": 200,
-    "months": 2,
-    "seed": 11,
-    "end_date": "2026-10-30",
-    # No planted dirt: every appended row can then be told apart by its day alone (dirt
-    # moves some timestamps to 2099, which would blur "rows of that day").
-    "dirty_share": 0.0,
-    "txn_per_customer": 20,
-    "events_per_customer": 20,
-    "campaigns": 2,
-    "anonymous_share": 0.05,
-    "new_customers_per_day": 3,
-    "late_duplicate_share": 0.05,
-    "new_device_links_per_day": 2,
-    "merge_link_chance": 1.0,
-    "rewrite_customers_every": 3,
-    "changed_customer_share": 0.05,
-}
-DAYS = [dt.date(2026, 10, 30), dt.date(2026, 10, 31), dt.date(2026, 11, 1)]
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    lake: Lakehouse
-    root: Path
-    base_versions: dict[str, int]  # each table's version after the plain generate
+from tests.support.config import make_config
+from tests.support.generate import APPEND_GEN as GEN
+from tests.support.generate import DAYS, Warehouse, added_rows, commits, fingerprint
 
 
 def _generated(spark: SparkSession, root: Path) -> tuple[Config, Warehouse]:
@@ -86,33 +55,6 @@ def appended_at_once(spark: SparkSession, tmp_path_factory: pytest.TempPathFacto
     cfg, wh = _generated(spark, tmp_path_factory.mktemp("append-once") / "lake")
     append_days(spark, cfg, 3)
     return wh
-
-
-def log_entries(wh: Warehouse, spec: TableSpec, version: int) -> list[dict[str, Any]]:
-    path = wh.root / spec.name / "_delta_log" / f"{version:020d}.json"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def commits(wh: Warehouse, spec: TableSpec) -> dict[int, dict[str, Any]]:
-    """Appended versions of ``spec`` -> {day, adds, removes}."""
-    out: dict[int, dict[str, Any]] = {}
-    latest = wh.lake.version(spec)
-    assert latest is not None
-    for v in range(wh.base_versions[spec.name] + 1, latest + 1):
-        entries = log_entries(wh, spec, v)
-        info = next(e["commitInfo"] for e in entries if "commitInfo" in e)
-        out[v] = {
-            "day": dt.date.fromisoformat(info["sparkseg.generate.day"]),
-            "adds": [e["add"]["path"] for e in entries if "add" in e],
-            "removes": [e["remove"]["path"] for e in entries if "remove" in e],
-        }
-    return out
-
-
-def added_rows(wh: Warehouse, spec: TableSpec, adds: list[str]) -> DataFrame:
-    """The rows of exactly the files one commit added (not the table at that version)."""
-    spark = wh.lake.spark
-    return spark.read.parquet(*[str(wh.root / spec.name / p) for p in adds]).select(*spec.columns)
 
 
 def test_each_appended_day_is_one_new_version_of_every_event_table(appended: Warehouse) -> None:

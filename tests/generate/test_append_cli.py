@@ -13,9 +13,11 @@ from pyspark.sql import functions as F
 from sparkseg.generate.append import day_plan
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_TRANSACTIONS
-from tests.conftest import make_config
-from tests.generate.test_append import GEN, Warehouse, added_rows, commits
-from tests.reliability.helpers import run_cli, runs_rows, write_config
+from tests.support.cli import run_cli, write_config
+from tests.support.config import make_config
+from tests.support.generate import APPEND_GEN as GEN
+from tests.support.generate import Warehouse, added_rows, commits
+from tests.support.warehouse import runs_rows
 
 pytestmark = pytest.mark.slow
 

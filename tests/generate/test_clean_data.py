@@ -18,7 +18,7 @@ from sparkseg.tables import (
     TXN_CATEGORIES,
     TXN_CHANNELS,
 )
-from tests.generate.conftest import GEN, Clean
+from tests.support.generate import GEN, Clean
 
 CHILD_MCCS = ["5641", "5945", "8211", "8220", "8299"]
 CREDIT_CATEGORIES = ["salary", "interest", "wealth_redemption", "loan_disbursement"]

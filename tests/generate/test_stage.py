@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -22,14 +20,7 @@ from sparkseg.tables import (
     RAW_TRANSACTIONS,
     RAW_TRUTH_PERSONAS,
 )
-from tests.generate.conftest import GEN, Clean
-
-
-def fingerprint(df: DataFrame) -> tuple[int, Decimal]:
-    """Row count and an order-independent sum of row hashes."""
-    row = df.agg(F.count("*"), F.sum(F.xxhash64(*df.columns).cast("decimal(38,0)"))).first()
-    assert row is not None
-    return int(row[0]), row[1]
+from tests.support.generate import GEN, Clean, fingerprint
 
 
 def test_every_raw_table_is_written_with_its_contract_columns(written: Lakehouse) -> None:

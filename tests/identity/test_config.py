@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from sparkseg.errors import ConfigError
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 
 def test_customer_id_cannot_be_a_personal_id_type(tmp_path: Path) -> None:

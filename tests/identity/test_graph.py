@@ -30,7 +30,8 @@ from sparkseg.identity.graph import (
 from sparkseg.identity.stage import checkpointing
 from sparkseg.identity.tables import IDENTITY_MAP
 from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS
-from tests.ingest.data import AFTER_AS_OF, AS_OF, customer, event, frame, link
+from tests.support.ingest import AFTER_AS_OF, AS_OF, customer, event, link
+from tests.support.rows import frame
 
 CID, DEV, COOKIE, OPENID = "customer_id", "device_id", "web_cookie", "wechat_openid"
 

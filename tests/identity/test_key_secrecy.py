@@ -26,9 +26,9 @@ from sparkseg.identity.hashing import _pads
 from sparkseg.ingest.stage import check_rows
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_EVENTS
-from tests.conftest import make_config
-from tests.reliability.data import AS_OF, build_raw, write_raw
-from tests.reliability.helpers import run_cli, write_config
+from tests.support.bank import AS_OF, build_raw, write_raw
+from tests.support.cli import run_cli, write_config
+from tests.support.config import make_config
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ from sparkseg.identity.stage import one_id_changes, run
 from sparkseg.identity.tables import IDENTITY_CHANGES, IDENTITY_EXPLODED, IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import RAW_CUSTOMERS, RAW_EVENTS, RAW_IDENTITY_LINKS, SILVER_TABLES
-from tests.conftest import make_config
-from tests.ingest.data import customer, event, link, write_table
+from tests.support.config import make_config
+from tests.support.ingest import customer, event, link, write_table
 
 D1, D2 = dt.date(2026, 6, 1), dt.date(2026, 7, 1)
 # What ingest stores for a phone: its keyed hash (the stage never sees raw phones).

@@ -11,7 +11,8 @@ from pyspark.sql import functions as F
 from sparkseg.ingest.config import IngestConfig
 from sparkseg.ingest.validate import RULES, row_reason
 from sparkseg.tables import RAW_CUSTOMERS
-from tests.ingest.data import customer, frame
+from tests.support.ingest import customer
+from tests.support.rows import frame
 
 NOW = dt.datetime(2026, 6, 2, tzinfo=dt.UTC)
 

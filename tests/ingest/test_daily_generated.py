@@ -27,7 +27,7 @@ from sparkseg.generate import stage as generate
 from sparkseg.generate.append import append_days
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import EVENT_TIME, OPS_QUARANTINE, SILVER_TABLES
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 pytestmark = pytest.mark.slow
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +22,13 @@ from sparkseg.lakehouse import Lakehouse
 from sparkseg.tables import (
     OPS_QUARANTINE,
     OPS_RUNS,
-    RAW_BALANCES,
-    RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
-    RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import REPO, make_config
-from tests.ingest.data import AS_OF, balance, customer, event, txn, write_raw
-from tests.reliability.helpers import write_config
+from tests.support.cli import write_config
+from tests.support.config import REPO, make_config
+from tests.support.ingest import AS_OF, balance, customer, event, txn, write_raw
+from tests.support.logs import captured_log
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
 
 MIDNIGHT = dt.datetime.combine(AS_OF, dt.time(), dt.UTC)
 
@@ -51,10 +46,10 @@ def txns(per_day: Mapping[int, int]) -> list[tuple[Any, ...]]:
 def base(**tables: Sequence[tuple[Any, ...]]) -> dict[str, Sequence[tuple[Any, ...]]]:
     """Fresh tables with too little history for a volume check; links empty (allowed)."""
     raw: dict[str, Sequence[tuple[Any, ...]]] = {
-        RAW_CUSTOMERS.name: [customer("c1")],
-        RAW_TRANSACTIONS.name: txns({1: 2, 2: 2}),
-        RAW_BALANCES.name: [balance("c1", "deposit", 100)],   # 2026-04-30: 32 days old
-        RAW_EVENTS.name: [event("e1", ts=at(1))],
+        CUSTOMERS: [customer("c1")],
+        TRANSACTIONS: txns({1: 2, 2: 2}),
+        BALANCES: [balance("c1", "deposit", 100)],   # 2026-04-30: 32 days old
+        EVENTS: [event("e1", ts=at(1))],
     }
     raw.update({f"raw/{k}": v for k, v in tables.items()})
     return raw
@@ -67,28 +62,6 @@ def versions(lake: Lakehouse) -> dict[str, int | None]:
     """Delta version of every table ingest writes (None: not created)."""
     return {s.name: DeltaTable(lake.uri(s)).version() if lake.exists(s) else None
             for s in OUTPUTS}
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-@contextmanager
-def captured_log() -> Iterator[list[str]]:
-    handler, logger = _Collect(), logging.getLogger("sparkseg")
-    old = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    try:
-        yield handler.lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
 
 
 def ingest(lake: Lakehouse, cfg: Config) -> None:
@@ -128,7 +101,7 @@ def test_staleness_switched_off_for_a_table_lets_the_stale_extract_through(
     cfg = make_config(tmp_path / "lake", ingest={"max_staleness_days": {"transactions": None}})
     write_raw(lake, base(transactions=txns({61: 20})))
     ingest(lake, cfg)
-    assert lake.read(SILVER_TABLES[RAW_TRANSACTIONS.name]).count() == 20
+    assert lake.read(SILVER_TABLES[TRANSACTIONS]).count() == 20
 
 
 def test_empty_events_table_fails_unless_allowed(lake: Lakehouse, tmp_path: Path) -> None:
@@ -142,8 +115,8 @@ def test_empty_events_table_fails_unless_allowed(lake: Lakehouse, tmp_path: Path
 
     allowed = make_config(tmp_path / "lake", ingest={"allow_empty": ["events", "identity_links"]})
     ingest(lake, allowed)
-    assert lake.read(SILVER_TABLES[RAW_EVENTS.name]).count() == 0
-    assert lake.read(SILVER_TABLES[RAW_TRANSACTIONS.name]).count() == 4
+    assert lake.read(SILVER_TABLES[EVENTS]).count() == 0
+    assert lake.read(SILVER_TABLES[TRANSACTIONS]).count() == 4
 
 
 HISTORY = dict.fromkeys(range(2, 10), 120)   # 120 rows a day on the 8 days before the latest
@@ -176,7 +149,7 @@ def test_fresh_tables_with_normal_volume_pass_and_log_their_figures(
     write_raw(lake, base(transactions=txns({1: 110, **HISTORY, 5: 600})))
     with captured_log() as lines:
         ingest(lake, cfg)
-    assert lake.read(SILVER_TABLES[RAW_TRANSACTIONS.name]).count() == 110 + 7 * 120 + 600
+    assert lake.read(SILVER_TABLES[TRANSACTIONS]).count() == 110 + 7 * 120 + 600
     assert ("ingest guards raw/transactions: 1550 rows; newest txn_ts 2026-05-31; 110 valid "
             "rows dated 2026-05-31 are 0.92x the median of 120 rows/day over the 8 days with "
             "rows before") in lines
@@ -187,7 +160,7 @@ def test_short_history_skips_the_volume_check_and_says_so(lake: Lakehouse, cfg: 
     write_raw(lake, base(transactions=txns({1: 6, 2: 120, 3: 120, 4: 120, 5: 120})))
     with captured_log() as lines:
         ingest(lake, cfg)
-    assert lake.read(SILVER_TABLES[RAW_TRANSACTIONS.name]).count() == 486
+    assert lake.read(SILVER_TABLES[TRANSACTIONS]).count() == 486
     assert ("ingest guards raw/transactions: 486 rows; newest txn_ts 2026-05-31; volume check "
             "skipped: 4 day(s) with rows in the 28 before the latest "
             "(ingest.volume.min_history_days = 7)") in lines
@@ -201,7 +174,7 @@ def counts(table: str, rows: int, newest: dt.date | None = None,
 
 
 def test_a_small_baseline_skips_the_volume_check() -> None:
-    c = counts(RAW_EVENTS.name, 90, AS_OF, {1: 0, **dict.fromkeys(range(2, 11), 10)})
+    c = counts(EVENTS, 90, AS_OF, {1: 0, **dict.fromkeys(range(2, 11), 10)})
     assert check_volume(c, IngestConfig(), AS_OF) == (
         None, "volume check skipped: baseline 10 rows/day is below "
               "ingest.volume.min_baseline_rows = 100")
@@ -210,12 +183,12 @@ def test_a_small_baseline_skips_the_volume_check() -> None:
 def test_every_failing_table_is_named_once_in_one_line() -> None:
     limits = IngestConfig()
     found = {
-        RAW_CUSTOMERS.name: counts(RAW_CUSTOMERS.name, 0),
+        CUSTOMERS: counts(CUSTOMERS, 0),
         # Empty and stale at once: only "empty" is reported.
-        RAW_TRANSACTIONS.name: counts(RAW_TRANSACTIONS.name, 0),
-        RAW_BALANCES.name: counts(RAW_BALANCES.name, 5, dt.date(2026, 4, 1)),
-        RAW_EVENTS.name: counts(RAW_EVENTS.name, 3, None),      # rows, none valid before as-of
-        RAW_IDENTITY_LINKS.name: counts(RAW_IDENTITY_LINKS.name, 0),
+        TRANSACTIONS: counts(TRANSACTIONS, 0),
+        BALANCES: counts(BALANCES, 5, dt.date(2026, 4, 1)),
+        EVENTS: counts(EVENTS, 3, None),      # rows, none valid before as-of
+        LINKS: counts(LINKS, 0),
     }
     failures, notes = guard_results(found, limits, AS_OF)
     assert failures == [
@@ -226,7 +199,7 @@ def test_every_failing_table_is_named_once_in_one_line() -> None:
         "raw/events is stale: no valid row with event_ts before as-of 2026-06-01 "
         "(ingest.max_staleness_days.events = 3)",
     ]
-    assert notes[RAW_IDENTITY_LINKS.name] == "empty (allowed by ingest.allow_empty)"
+    assert notes[LINKS] == "empty (allowed by ingest.allow_empty)"
 
 
 def test_customers_can_not_be_allowed_empty(tmp_path: Path) -> None:

@@ -15,15 +15,13 @@ from sparkseg.lakehouse import Lakehouse
 from sparkseg.silver import read_customers
 from sparkseg.tables import (
     OPS_QUARANTINE,
-    RAW_BALANCES,
     RAW_CUSTOMERS,
     RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
     RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import make_config
-from tests.ingest.data import (
+from tests.support.config import make_config
+from tests.support.ingest import (
     AS_OF,
     PHONES,
     append_table,
@@ -35,19 +33,20 @@ from tests.ingest.data import (
     write_raw,
     write_table,
 )
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
 
 D2, D3 = AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=2)
 TS2 = dt.datetime(2026, 6, 1, 10, 0)
 TS3 = dt.datetime(2026, 6, 2, 8, 0)
-SILVER_TXN = SILVER_TABLES[RAW_TRANSACTIONS.name]
-SILVER_CUSTOMERS = SILVER_TABLES[RAW_CUSTOMERS.name]
+SILVER_TXN = SILVER_TABLES[TRANSACTIONS]
+SILVER_CUSTOMERS = SILVER_TABLES[CUSTOMERS]
 
 DAY1: dict[str, list[tuple[Any, ...]]] = {
-    RAW_CUSTOMERS.name: [customer("c1"), customer("c2")],
-    RAW_TRANSACTIONS.name: [txn("t1"), txn("t2", cust="c2")],
-    RAW_BALANCES.name: [balance("c1", "deposit", 100)],
-    RAW_EVENTS.name: [event("e1")],
-    RAW_IDENTITY_LINKS.name: [link("customer_id", "c1", "phone_hash", PHONES[0])],
+    CUSTOMERS: [customer("c1"), customer("c2")],
+    TRANSACTIONS: [txn("t1"), txn("t2", cust="c2")],
+    BALANCES: [balance("c1", "deposit", 100)],
+    EVENTS: [event("e1")],
+    LINKS: [link("customer_id", "c1", "phone_hash", PHONES[0])],
 }
 
 
@@ -90,15 +89,15 @@ def test_a_day_appends_only_its_new_rows_and_quarantines_a_late_duplicate(
 ) -> None:
     lake, _ = daily
     assert _txn_ids(lake) == ["t1", "t2", "t3"]
-    assert _quarantined(lake, RAW_TRANSACTIONS.name) == [
+    assert _quarantined(lake, TRANSACTIONS) == [
         (D2, "duplicate_key", '{"txn_id":"t1"'), (D2, "non_positive_amount", '{"txn_id":"t4"')]
-    events = lake.read(SILVER_TABLES[RAW_EVENTS.name]).collect()
+    events = lake.read(SILVER_TABLES[EVENTS]).collect()
     assert sorted((r["event_id"], r["event_month"]) for r in events) == [
         ("e1", dt.date(2026, 5, 1)), ("e2", dt.date(2026, 6, 1))]
     # Silver commits of day 2: one append per table that changed; balances and links had
     # no new raw version and were not committed again.
-    commits = {s: len(lake.commit_metadata(s)) for s in (SILVER_TXN, SILVER_TABLES[RAW_BALANCES.name])}
-    assert commits == {SILVER_TXN: 2, SILVER_TABLES[RAW_BALANCES.name]: 1}
+    commits = {s: len(lake.commit_metadata(s)) for s in (SILVER_TXN, SILVER_TABLES[BALANCES])}
+    assert commits == {SILVER_TXN: 2, SILVER_TABLES[BALANCES]: 1}
 
 
 def test_a_rewritten_dimension_keeps_each_customers_versions_point_in_time(
@@ -152,5 +151,5 @@ def test_a_day_without_new_transactions_is_not_an_empty_table(
     before = lake.version(SILVER_TXN)
     run(spark_clean, cfg, D3)  # the freshness guard sees day 2's transactions in the state
     assert lake.version(SILVER_TXN) == before
-    assert sorted(r[0] for r in lake.read(SILVER_TABLES[RAW_EVENTS.name]).collect()) == [
+    assert sorted(r[0] for r in lake.read(SILVER_TABLES[EVENTS]).collect()) == [
         "e1", "e2", "e3"]

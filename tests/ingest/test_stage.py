@@ -27,17 +27,14 @@ from sparkseg.tables import (
     OPS_QUARANTINE,
     OPS_RUNS,
     RAW_BALANCES,
-    RAW_CUSTOMERS,
     RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
     RAW_TABLES,
-    RAW_TRANSACTIONS,
     SILVER_TABLES,
     TableSpec,
     schema,
 )
-from tests.conftest import make_config
-from tests.ingest.data import (
+from tests.support.config import make_config
+from tests.support.ingest import (
     AFTER_AS_OF,
     ANCIENT,
     AS_OF,
@@ -46,12 +43,14 @@ from tests.ingest.data import (
     balance,
     customer,
     event,
-    frame,
     link,
     txn,
     write_raw,
     write_table,
 )
+from tests.support.logs import captured_log
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
+from tests.support.rows import frame
 
 
 def keyed(value: str) -> str:
@@ -68,7 +67,7 @@ COOKIE_HASH = "e122ef664b5d121f06a0ca7fd510baf0a432bd39439b1a41e9cff91124178307"
 
 # One raw table per contract, each with clean rows and one row per reason.
 RAW: dict[str, list[tuple[Any, ...]]] = {
-    RAW_CUSTOMERS.name: [
+    CUSTOMERS: [
         customer("c1"),
         customer("c2"),
         customer("c3"), customer("c3"),                    # exact copy -> duplicate_key
@@ -79,7 +78,7 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
         customer("c4", birth=AS_OF.replace(year=2099)),    # future_date:birth_date
         customer("c5", opened=AS_OF.replace(year=1899)),   # ancient_date:open_date
     ],
-    RAW_TRANSACTIONS.name: [
+    TRANSACTIONS: [
         txn("t1"),
         txn("t2", ts=AFTER_AS_OF),                         # after as-of: still valid
         txn("t3", amount=0),                               # non_positive_amount
@@ -92,14 +91,14 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
         txn("t10", channel="fax", amount=-1),              # rule 3 comes before rule 4
         txn("t11", product=None),                          # product_type may be null
     ],
-    RAW_BALANCES.name: [
+    BALANCES: [
         balance("c1", "deposit", 100), balance("c1", "deposit", 200),  # 200 -> duplicate_key
         balance("c1", "gold", 1),                          # unknown_code:product_type
         balance("c2", "deposit", None),                    # null_value:balance
         balance("c2", "deposit", 5, None),                 # null_key
         balance("c2", "loan", -50),                        # negative balance is valid
     ],
-    RAW_EVENTS.name: [
+    EVENTS: [
         event("e1"),
         event("e2", id_type="phone_hash", id_value=PHONES[0]),
         event("e3", id_type="phone", id_value=PHONES[1]),  # unknown_code:id_type
@@ -111,7 +110,7 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
         event("e9", id_type="wechat_openid", id_value=OPENID),
         event("e10", id_type="web_cookie", id_value=COOKIE, event_type="dance"),  # unknown_code
     ],
-    RAW_IDENTITY_LINKS.name: [
+    LINKS: [
         link("customer_id", "c1", "phone_hash", PHONES[0]),
         link("customer_id", "c1", "phone_hash", PHONES[0]),  # exact copy -> duplicate_key
         link("customer_id", "c2", "device_id", "d2"),
@@ -123,18 +122,18 @@ RAW: dict[str, list[tuple[Any, ...]]] = {
 }
 
 EXPECTED_REASONS = {
-    RAW_CUSTOMERS.name: ["ancient_date:open_date", "duplicate_key", "future_date:birth_date",
+    CUSTOMERS: ["ancient_date:open_date", "duplicate_key", "future_date:birth_date",
                          "null_key", "null_key", "null_key", "null_key"],
-    RAW_TRANSACTIONS.name: ["ancient_timestamp", "duplicate_key", "future_timestamp",
+    TRANSACTIONS: ["ancient_timestamp", "duplicate_key", "future_timestamp",
                             "non_positive_amount", "null_value:customer_id",
                             "unknown_code:channel", "unknown_code:channel",
                             "unknown_code:product_type"],
-    RAW_BALANCES.name: ["duplicate_key", "null_key", "null_value:balance",
+    BALANCES: ["duplicate_key", "null_key", "null_value:balance",
                         "unknown_code:product_type"],
-    RAW_EVENTS.name: ["future_timestamp", "null_value:id_value", "unknown_code:channel",
+    EVENTS: ["future_timestamp", "null_value:id_value", "unknown_code:channel",
                       "unknown_code:event_type", "unknown_code:event_type",
                       "unknown_code:id_type"],
-    RAW_IDENTITY_LINKS.name: ["duplicate_key", "null_key", "unknown_code:id_type_b"],
+    LINKS: ["duplicate_key", "null_key", "unknown_code:id_type_b"],
 }
 
 
@@ -157,41 +156,24 @@ class Ingested:
     log_text: str
 
 
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 @pytest.fixture(scope="module")
 def ingested(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingested]:
     """The stage run twice on the same raw data (max_bad_share 1: tiny tables are all cases)."""
     cfg = make_config(tmp_path_factory.mktemp("ingest") / "lake", ingest={"max_bad_share": 1.0})
     lake = Lakehouse(spark, cfg)
     write_raw(lake, RAW)
-    handler = _Collect()
-    logger = logging.getLogger("sparkseg")
-    old_level = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(handler)
-    try:
+    with captured_log(logging.DEBUG) as lines:
         pipeline.run_stage(spark, cfg, "ingest", AS_OF)
         silver_first = {n: rows_of(lake, s) for n, s in SILVER_TABLES.items()}
         quarantine_first = quarantine_rows(lake)
         run(spark, cfg, AS_OF)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old_level)
     yield Ingested(
         lake,
         silver_first,
         {n: rows_of(lake, s) for n, s in SILVER_TABLES.items()},
         quarantine_first,
         quarantine_rows(lake),
-        "\n".join(handler.lines),
+        "\n".join(lines),
     )
 
 
@@ -204,9 +186,9 @@ def test_every_broken_row_is_quarantined_with_its_first_failing_rule(ingested: I
 
 def test_quarantine_keeps_the_original_row_as_json(ingested: Ingested) -> None:
     by_reason = {(t, r): json.loads(j) for t, r, j in ingested.quarantine_first}
-    row = by_reason[(RAW_TRANSACTIONS.name, "null_value:customer_id")]
+    row = by_reason[(TRANSACTIONS, "null_value:customer_id")]
     assert row["txn_id"] == "t7" and row["customer_id"] is None and row["amount"] == 10.0
-    assert by_reason[(RAW_BALANCES.name, "null_key")]["snapshot_date"] is None
+    assert by_reason[(BALANCES, "null_key")]["snapshot_date"] is None
     q = ingested.lake.read(OPS_QUARANTINE)
     assert {r["as_of_date"] for r in q.select("as_of_date").collect()} == {AS_OF}
     assert q.filter(F.col("run_id").isNull() | F.col("quarantined_at").isNull()).count() == 0
@@ -216,23 +198,23 @@ def test_clean_rows_reach_silver_with_their_event_month_and_customers_their_vers
     ingested: Ingested,
 ) -> None:
     silver = ingested.silver_first
-    assert [r[0] for r in silver[RAW_CUSTOMERS.name]] == ["c1", "c2", "c3"]
+    assert [r[0] for r in silver[CUSTOMERS]] == ["c1", "c2", "c3"]
     # First versions: the raw version read (v0) and valid since before the first ingest.
-    assert {r[-2:] for r in silver[RAW_CUSTOMERS.name]} == {(0, None)}
-    assert sorted(r[0] for r in silver[RAW_TRANSACTIONS.name]) == ["t1", "t11", "t2", "t9"]
-    months = {r[0]: r[-1] for r in silver[RAW_TRANSACTIONS.name]}
+    assert {r[-2:] for r in silver[CUSTOMERS]} == {(0, None)}
+    assert sorted(r[0] for r in silver[TRANSACTIONS]) == ["t1", "t11", "t2", "t9"]
+    months = {r[0]: r[-1] for r in silver[TRANSACTIONS]}
     assert months == {"t1": dt.date(2026, 5, 1), "t11": dt.date(2026, 5, 1),
                       "t2": dt.date(2026, 6, 1), "t9": dt.date(2026, 5, 1)}
     spark = ingested.lake.spark
     expected = frame(spark, RAW_BALANCES, [balance("c1", "deposit", 100), balance("c2", "loan", -50)])
-    got = ingested.lake.read(SILVER_TABLES[RAW_BALANCES.name]).drop("event_month")
+    got = ingested.lake.read(SILVER_TABLES[BALANCES]).drop("event_month")
     assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_duplicate_key_keeps_the_smallest_row(ingested: Ingested) -> None:
-    t9 = [r for r in ingested.silver_first[RAW_TRANSACTIONS.name] if r[0] == "t9"]
+    t9 = [r for r in ingested.silver_first[TRANSACTIONS] if r[0] == "t9"]
     assert [str(r[4]) for r in t9] == ["10.00"]
-    links = ingested.silver_first[RAW_IDENTITY_LINKS.name]
+    links = ingested.silver_first[LINKS]
     # Two observations of c2-d2 from different sources are both kept; the exact copy is not.
     assert sorted((r[1], r[3], r[4]) for r in links) == sorted([
         ("c1", keyed(PHONES[0]), "crm"), ("c2", keyed("d2"), "app"), ("c2", keyed("d2"), "crm"),
@@ -241,12 +223,12 @@ def test_duplicate_key_keeps_the_smallest_row(ingested: Ingested) -> None:
 
 
 def test_phone_identifiers_are_stored_as_keyed_hashes(ingested: Ingested) -> None:
-    events = {r[0]: r for r in ingested.silver_first[RAW_EVENTS.name]}
+    events = {r[0]: r for r in ingested.silver_first[EVENTS]}
     assert events["e2"][3:5] == ("phone_hash", keyed(PHONES[0]))
     # customer_id is the bank's own key: kept in clear (it is what ONE_IDs are made of).
     assert events["e1"][3:5] == ("customer_id", "c1")
     quarantined = {json.loads(j).get("event_id"): json.loads(j)
-                   for t, _, j in ingested.quarantine_first if t == RAW_EVENTS.name}
+                   for t, _, j in ingested.quarantine_first if t == EVENTS}
     # Unknown identifier types are hashed too: "phone" may hold a phone number.
     assert quarantined["e3"]["id_value"] == keyed(PHONES[1])
     assert quarantined["e7"]["id_value"] == keyed(PHONES[2])
@@ -264,10 +246,10 @@ def test_no_raw_phone_number_reaches_silver_quarantine_or_log(ingested: Ingested
 
 def test_a_device_id_in_silver_events_is_its_keyed_hash(ingested: Ingested) -> None:
     assert os.environ["SPARKSEG_HASH_KEY"] == "test-only-key-not-secret"  # DEVICE_HASH's key
-    events = {r[0]: r for r in ingested.silver_first[RAW_EVENTS.name]}
+    events = {r[0]: r for r in ingested.silver_first[EVENTS]}
     assert events["e8"][3:5] == ("device_id", DEVICE_HASH)
     assert events["e9"][3:5] == ("wechat_openid", keyed(OPENID))
-    links = ingested.silver_first[RAW_IDENTITY_LINKS.name]
+    links = ingested.silver_first[LINKS]
     # Both ends hashed with the same key: the link still meets the event's device.
     assert ("web_cookie", COOKIE_HASH, "device_id", DEVICE_HASH) in [r[:4] for r in links]
 
@@ -277,7 +259,7 @@ def test_a_quarantined_event_keeps_its_key_and_only_the_hash_of_its_cookie(
 ) -> None:
     assert os.environ["SPARKSEG_HASH_KEY"] == "test-only-key-not-secret"  # COOKIE_HASH's key
     (row_json,) = [j for t, r, j in ingested.quarantine_first
-                   if t == RAW_EVENTS.name and '"e10"' in j]
+                   if t == EVENTS and '"e10"' in j]
     # The event id (to find it at the source) and every non-identifier column as they came.
     assert row_json == (
         '{"event_id":"e10","event_ts":"2026-05-31T09:30:00.000000Z","channel":"app",'
@@ -308,8 +290,8 @@ def test_bad_share_above_ceiling_fails_naming_table_share_and_top_reasons(
     lake: Lakehouse, cfg: Config
 ) -> None:
     write_raw(lake, {
-        RAW_CUSTOMERS.name: [customer("c1")],
-        RAW_TRANSACTIONS.name: [
+        CUSTOMERS: [customer("c1")],
+        TRANSACTIONS: [
             *(txn(f"ok{i}") for i in range(4)),
             *(txn(f"np{i}", amount=0) for i in range(3)),
             *(txn(f"ch{i}", channel="fax") for i in range(2)),
@@ -328,9 +310,9 @@ def test_bad_share_above_ceiling_fails_naming_table_share_and_top_reasons(
 
 def test_missing_column_fails_before_any_data_is_read(lake: Lakehouse, cfg: Config) -> None:
     # Transactions would breach the ceiling: the schema check comes first.
-    write_raw(lake, {RAW_TRANSACTIONS.name: [txn("np", amount=0)]}, skip=(RAW_EVENTS.name,))
+    write_raw(lake, {TRANSACTIONS: [txn("np", amount=0)]}, skip=(EVENTS,))
     no_event_type = TableSpec(
-        RAW_EVENTS.name, schema(*[(f.name, f.dataType) for f in RAW_EVENTS.schema.fields
+        EVENTS, schema(*[(f.name, f.dataType) for f in RAW_EVENTS.schema.fields
                                   if f.name != "event_type"]),
     )
     write_table(lake, no_event_type, [])

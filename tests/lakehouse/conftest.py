@@ -8,9 +8,8 @@ import pytest
 from pyspark.sql import SparkSession
 
 from sparkseg.lakehouse import Lakehouse
-from tests.conftest import make_config
-
-ENGINES = ("offline", "spark")
+from tests.support.config import make_config
+from tests.support.lakehouse import ENGINES
 
 
 @pytest.fixture(params=ENGINES)

@@ -8,7 +8,7 @@ import pytest
 
 from sparkseg.errors import MissingTableError
 from sparkseg.lakehouse import Lakehouse
-from tests.lakehouse.test_offline_engine import SPEC, rows, sorted_rows
+from tests.support.lakehouse import SPEC, rows, sorted_rows
 
 D1, D2, D3 = dt.date(2026, 1, 31), dt.date(2026, 2, 28), dt.date(2026, 3, 31)
 

@@ -10,7 +10,7 @@ from pyspark.sql import DataFrame
 
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.changes import commit_file
-from sparkseg.tables import D, INT, S, TableSpec, schema
+from sparkseg.tables import INT, D, S, TableSpec, schema
 
 SPEC = TableSpec("raw/changes_t", schema(("k", S), ("day", D), ("v", INT)), ("day",))
 D1, D2, D3 = dt.date(2026, 5, 1), dt.date(2026, 5, 2), dt.date(2026, 5, 3)

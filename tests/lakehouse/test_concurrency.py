@@ -14,7 +14,7 @@ import pytest
 from sparkseg.errors import CommitConflictError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.offline import OfflineEngine
-from tests.lakehouse.test_offline_engine import D1, D2, SPEC, rows, sorted_rows
+from tests.support.lakehouse import D1, D2, SPEC, rows, sorted_rows
 
 
 def _interleave(monkeypatch: Any, during_a: Any) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from deltalake import DeltaTable
 
-from tests.conftest import REPO
-from tests.lakehouse.conftest import ENGINES
+from tests.support.config import REPO
+from tests.support.lakehouse import ENGINES
 
 pytestmark = pytest.mark.slow
 

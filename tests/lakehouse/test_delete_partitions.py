@@ -17,7 +17,7 @@ from sparkseg.errors import CommitConflictError, SchemaMismatchError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.offline import OfflineEngine
 from sparkseg.tables import TableSpec, schema
-from tests.lakehouse.test_offline_engine import SPEC, rows, sorted_rows
+from tests.support.lakehouse import SPEC, rows, sorted_rows
 
 D0, D1, D2, D3 = (dt.date(2026, 3, d) for d in (1, 2, 3, 4))
 
@@ -114,14 +114,19 @@ def _interleave(monkeypatch: Any, during: Any) -> None:
     monkeypatch.setattr(OfflineEngine, "_old_partitions", hooked)
 
 
+def _rerun_during_delete(lake: Lakehouse, monkeypatch: Any, day: dt.date) -> None:
+    """Four days written; the next delete is interleaved with a rerun of ``day`` (row h)."""
+    _four_days(lake)
+    _interleave(monkeypatch, lambda: lake.write(
+        rows(lake.spark, [("h", 8, 8, day)]), SPEC, mode="overwrite_partitions",
+        replace={"as_of_date": day}))
+
+
 def test_offline_delete_retries_past_a_commit_to_a_kept_partition(
     offline_lake: Lakehouse, monkeypatch: Any
 ) -> None:
     lake = offline_lake
-    _four_days(lake)
-    _interleave(monkeypatch, lambda: lake.write(
-        rows(lake.spark, [("h", 8, 8, D3)]), SPEC, mode="overwrite_partitions",
-        replace={"as_of_date": D3}))
+    _rerun_during_delete(lake, monkeypatch, D3)
     result = lake.delete_partitions_before(SPEC, "as_of_date", D2)
     assert result is not None and result.version == 3
     assert sorted(r[0] for r in sorted_rows(lake.read(SPEC))) == ["d", "f", "g", "h"]
@@ -131,10 +136,7 @@ def test_offline_delete_conflicts_with_a_rerun_of_a_dropped_partition(
     offline_lake: Lakehouse, monkeypatch: Any
 ) -> None:
     lake = offline_lake
-    _four_days(lake)
-    _interleave(monkeypatch, lambda: lake.write(
-        rows(lake.spark, [("h", 8, 8, D0)]), SPEC, mode="overwrite_partitions",
-        replace={"as_of_date": D0}))
+    _rerun_during_delete(lake, monkeypatch, D0)
     with pytest.raises(CommitConflictError, match="as_of_date=2026-03-01, a partition being dropped"):
         lake.delete_partitions_before(SPEC, "as_of_date", D2)
     # The rerun stands; the delete committed nothing.

@@ -10,8 +10,8 @@ from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
 from sparkseg.lakehouse import Lakehouse
-from tests.conftest import make_config
-from tests.lakehouse.test_offline_engine import D1, D2, SPEC, rows, sorted_rows
+from tests.support.config import make_config
+from tests.support.lakehouse import D1, D2, SPEC, rows, sorted_rows
 
 
 def _lakes(spark: SparkSession, tmp_path: Path) -> dict[str, Lakehouse]:

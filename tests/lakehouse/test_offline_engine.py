@@ -11,7 +11,6 @@ import pyarrow as pa
 import pytest
 from chispa import assert_df_equality
 from deltalake import DeltaTable, write_deltalake
-from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from sparkseg.errors import (
@@ -21,26 +20,8 @@ from sparkseg.errors import (
     UnsupportedTableFeatureError,
 )
 from sparkseg.lakehouse import Lakehouse, ledger
-from sparkseg.tables import MONEY, TableSpec, schema
-
-D1, D2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
-SPEC = TableSpec(
-    "gold/sample",
-    schema(("one_id", T.StringType()), ("amount", MONEY), ("n", T.LongType()),
-           ("as_of_date", T.DateType())),
-    ("as_of_date",),
-)
-
-
-def rows(spark: SparkSession, data: list[tuple[Any, ...]]) -> Any:
-    from decimal import Decimal
-
-    fixed = [(a, Decimal(str(b)) if b is not None else None, c, d) for a, b, c, d in data]
-    return spark.createDataFrame(fixed, SPEC.schema)
-
-
-def sorted_rows(df: Any) -> list[tuple[Any, ...]]:
-    return sorted(tuple(r) for r in df.collect())
+from sparkseg.tables import TableSpec, schema
+from tests.support.lakehouse import D1, D2, SPEC, crash_one_write, rows, sorted_rows
 
 
 def test_append_then_read_returns_the_rows_with_partition_column(lake: Lakehouse) -> None:
@@ -143,15 +124,7 @@ def test_commit_records_file_stats_and_metadata(offline_lake: Lakehouse) -> None
 def test_crash_before_commit_leaves_previous_version(offline_lake: Lakehouse, monkeypatch: Any) -> None:
     lake = offline_lake
     lake.write(rows(lake.spark, [("a", 1, 1, D1)]), SPEC, mode="append")
-    from sparkseg.lakehouse import offline
-
-    def crash(*_: Any, **__: Any) -> None:
-        raise SystemExit("killed between data files and commit")
-
-    monkeypatch.setattr(offline.DeltaTable, "create_write_transaction", crash)
-    with pytest.raises(SystemExit):
-        lake.write(rows(lake.spark, [("b", 1, 1, D1)]), SPEC, mode="append")
-    monkeypatch.undo()
+    crash_one_write(lake, monkeypatch)
     assert lake.version(SPEC) == 0
     assert [r.one_id for r in lake.read(SPEC).collect()] == ["a"]
     # The orphaned data file is on disk but not in the table.

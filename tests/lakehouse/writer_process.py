@@ -28,7 +28,7 @@ from sparkseg.errors import SparksegError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.offline import OfflineEngine
 from sparkseg.session import delta_settings
-from tests.lakehouse.test_offline_engine import SPEC, rows
+from tests.support.lakehouse import SPEC, rows
 
 
 def _meet(barrier: Path, me: str, parties: int = 2, timeout: float = 300) -> None:

@@ -15,33 +15,25 @@ from sparkseg.config import config_from_mapping
 from sparkseg.errors import ConfigError
 from sparkseg.lifecycle.config import LifecycleConfig
 from sparkseg.lifecycle.stage import customer_lifecycle, load_stages
-from tests.conftest import REPO, make_config
-from tests.tags.builders import input_frame, input_row, split_inputs
+from tests.support.config import REPO, make_config
+from tests.support.tags import mature_features
 
 AS_OF = dt.date(2026, 6, 30)
 
-# An established, steadily active customer: matches only `mature` of the defaults.
-BASE: dict[str, Any] = {
-    "tenure_days": 800, "days_since_last_txn": 3, "days_since_last_event": 2,
-    "txn_count_30d": 5, "txn_count_prev_30_120d": 15, "txn_trend_ratio": 1.0,
-    "aum": 10000.0, "aum_90d_ago": 10000.0, "aum_change_90d": 0.0,
-}
-
-
-def features(spark: SparkSession, rows: dict[str, dict[str, Any]]) -> DataFrame:
-    built = [input_row(one_id, AS_OF, **{**BASE, **over}) for one_id, over in rows.items()]
-    return split_inputs(input_frame(spark, built))[0]
-
-
-def stages_of(df: DataFrame, lifecycle: LifecycleConfig) -> DataFrame:
-    return customer_lifecycle(df, None, lifecycle=lifecycle, as_of=AS_OF, prev_as_of=None).select(
-        "one_id", "stage", "stage_zh", "by_fallback"
+def assert_stages(df: DataFrame, lifecycle: LifecycleConfig, expected: list[tuple[Any, ...]]) -> None:
+    """``(one_id, stage, stage_zh, by_fallback)`` of every customer of ``df``, in any order."""
+    stages = customer_lifecycle(df, None, lifecycle=lifecycle, as_of=AS_OF, prev_as_of=None)
+    assert_df_equality(
+        stages.select("one_id", "stage", "stage_zh", "by_fallback"),
+        df.sparkSession.createDataFrame(
+            expected, "one_id string, stage string, stage_zh string, by_fallback boolean"),
+        ignore_row_order=True, ignore_nullable=True,
     )
 
 
 def test_each_default_stage_in_rule_order(spark_clean: SparkSession) -> None:
     spark = spark_clean
-    df = features(spark, {
+    df = mature_features(spark, {
         # new (also in the honeymoon and never transacted: new comes first)
         "n1": {"tenure_days": 10, "in_honeymoon": 1, "is_new_customer": 1,
                "days_since_last_txn": None, "days_since_last_event": None, "aum": 0.0},
@@ -78,22 +70,16 @@ def test_each_default_stage_in_rule_order(spark_clean: SparkSession) -> None:
         # unknown open date, active: matches nothing (tenure_days conditions are null)
         "f1": {"tenure_days": None},
     })
-    expected = spark.createDataFrame(
-        [
-            ("n1", "new", "新客", False), ("h1", "honeymoon", "蜜月期", False),
-            ("l1", "lost", "流失", False), ("d1", "dormant", "沉睡", False),
-            ("d2", "dormant", "沉睡", False), ("c1", "declining", "衰退期", False),
-            ("c2", "declining", "衰退期", False), ("c3", "declining", "衰退期", False),
-            ("g1", "growth", "成长期", False), ("g2", "growth", "成长期", False),
-            ("g3", "growth", "成长期", False), ("c4", "declining", "衰退期", False),
-            ("m1", "mature", "成熟期", False), ("m2", "mature", "成熟期", False),
-            ("f1", "mature", "成熟期", True),
-        ],
-        "one_id string, stage string, stage_zh string, by_fallback boolean",
-    )
-    assert_df_equality(
-        stages_of(df, LifecycleConfig()), expected, ignore_row_order=True, ignore_nullable=True
-    )
+    assert_stages(df, LifecycleConfig(), [
+        ("n1", "new", "新客", False), ("h1", "honeymoon", "蜜月期", False),
+        ("l1", "lost", "流失", False), ("d1", "dormant", "沉睡", False),
+        ("d2", "dormant", "沉睡", False), ("c1", "declining", "衰退期", False),
+        ("c2", "declining", "衰退期", False), ("c3", "declining", "衰退期", False),
+        ("g1", "growth", "成长期", False), ("g2", "growth", "成长期", False),
+        ("g3", "growth", "成长期", False), ("c4", "declining", "衰退期", False),
+        ("m1", "mature", "成熟期", False), ("m2", "mature", "成熟期", False),
+        ("f1", "mature", "成熟期", True),
+    ])
 
 
 def _lifecycle(stages: list[tuple[str, str, str]], fallback: str) -> LifecycleConfig:
@@ -107,27 +93,16 @@ def test_first_matching_stage_wins_and_the_rest_get_the_fallback(
     spark_clean: SparkSession,
 ) -> None:
     spark = spark_clean
-    df = features(spark, {"a": {"aum": 5000.0}, "b": {"aum": 500.0}, "c": {"aum": 5.0},
+    df = mature_features(spark, {"a": {"aum": 5000.0}, "b": {"aum": 500.0}, "c": {"aum": 5.0},
                           "d": {"aum": None}})
     high_first = _lifecycle([("high", "高", "aum >= 1000"), ("low", "低", "aum >= 100"),
                              ("none", "无", "aum < 0")], fallback="none")
     low_first = _lifecycle([("low", "低", "aum >= 100"), ("high", "高", "aum >= 1000"),
                             ("none", "无", "aum < 0")], fallback="low")
-    schema = "one_id string, stage string, stage_zh string, by_fallback boolean"
-    assert_df_equality(
-        stages_of(df, high_first),
-        spark.createDataFrame(
-            [("a", "high", "高", False), ("b", "low", "低", False), ("c", "none", "无", True),
-             ("d", "none", "无", True)], schema),
-        ignore_row_order=True, ignore_nullable=True,
-    )
-    assert_df_equality(
-        stages_of(df, low_first),
-        spark.createDataFrame(
-            [("a", "low", "低", False), ("b", "low", "低", False), ("c", "low", "低", True),
-             ("d", "low", "低", True)], schema),
-        ignore_row_order=True, ignore_nullable=True,
-    )
+    assert_stages(df, high_first, [("a", "high", "高", False), ("b", "low", "低", False),
+                                   ("c", "none", "无", True), ("d", "none", "无", True)])
+    assert_stages(df, low_first, [("a", "low", "低", False), ("b", "low", "低", False),
+                                  ("c", "low", "低", True), ("d", "low", "低", True)])
 
 
 def _stages_cfg(tmp_path: Path, when: str) -> Any:

@@ -17,9 +17,8 @@ from sparkseg.errors import ConfigError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.lifecycle.tables import CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS
 from sparkseg.tables import OPS_RUNS
-from tests.conftest import make_config
-from tests.lifecycle.test_rules import BASE
-from tests.tags.builders import FEATURES_SPEC, input_frame, input_row, split_inputs
+from tests.support.config import make_config
+from tests.support.tags import FEATURES_SPEC, mature_features
 
 D1, D2, D3 = dt.date(2026, 4, 30), dt.date(2026, 5, 31), dt.date(2026, 6, 30)
 
@@ -34,10 +33,23 @@ def lc_cfg(tmp_path: Path) -> Config:
     return make_config(tmp_path / "lake")
 
 
+LIFECYCLE_SCHEMA = (
+    "one_id string, customer_id string, stage string, stage_zh string, by_fallback boolean, "
+    "previous_stage string, previous_as_of_date date, stage_since date, days_in_stage int"
+)
+
+
+def assert_lifecycle(lake: Lakehouse, as_of: dt.date, expected: list[tuple[Any, ...]]) -> None:
+    """The lifecycle history rows of ``as_of`` (without the date column), in any order."""
+    assert_df_equality(
+        lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": as_of}).drop("as_of_date"),
+        lake.spark.createDataFrame(expected, LIFECYCLE_SCHEMA),
+        ignore_row_order=True, ignore_nullable=True,
+    )
+
+
 def write_features(lake: Lakehouse, as_of: dt.date, rows: dict[str, dict[str, Any]]) -> None:
-    built = [input_row(one_id, as_of, **{**BASE, **over}) for one_id, over in rows.items()]
-    features = split_inputs(input_frame(lake.spark, built))[0]
-    lake.write(features, FEATURES_SPEC, mode="overwrite_partitions", replace={"as_of_date": as_of})
+    lake.write(mature_features(lake.spark, rows, as_of), FEATURES_SPEC, mode="overwrite_partitions", replace={"as_of_date": as_of})
 
 
 def test_stage_writes_lifecycle_history_and_transitions_and_reruns_idempotently(
@@ -61,38 +73,18 @@ def test_stage_writes_lifecycle_history_and_transitions_and_reruns_idempotently(
         r[0]: r[1] for r in lake.read(CUSTOMER_LIFECYCLE).groupBy("as_of_date").count().collect()
     }
     assert per_date == {D1: 4, D2: 4, D3: 4}
-    schema = (
-        "one_id string, customer_id string, stage string, stage_zh string, by_fallback boolean, "
-        "previous_stage string, previous_as_of_date date, stage_since date, days_in_stage int"
-    )
-    d3 = lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": D3}).drop("as_of_date")
-    assert_df_equality(
-        d3,
-        spark.createDataFrame(
-            [
-                ("a", "a", "mature", "成熟期", False, "mature", D2, D1, 61),
-                ("b", "b", "growth", "成长期", False, "growth", D2, D2, 30),
-                ("d", "d", "growth", "成长期", False, "honeymoon", D2, D3, 0),
-                ("e", "e", "dormant", "沉睡", False, "mature", D2, D3, 0),
-            ],
-            schema,
-        ),
-        ignore_row_order=True, ignore_nullable=True,
-    )
-    d2 = lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": D2}).drop("as_of_date")
-    assert_df_equality(
-        d2,
-        spark.createDataFrame(
-            [
-                ("a", "a", "mature", "成熟期", False, "mature", D1, D1, 31),
-                ("b", "b", "growth", "成长期", False, "mature", D1, D2, 0),
-                ("d", "d", "honeymoon", "蜜月期", False, None, D1, D2, 0),
-                ("e", "e", "mature", "成熟期", False, "dormant", D1, D2, 0),
-            ],
-            schema,
-        ),
-        ignore_row_order=True, ignore_nullable=True,
-    )
+    assert_lifecycle(lake, D3, [
+        ("a", "a", "mature", "成熟期", False, "mature", D2, D1, 61),
+        ("b", "b", "growth", "成长期", False, "growth", D2, D2, 30),
+        ("d", "d", "growth", "成长期", False, "honeymoon", D2, D3, 0),
+        ("e", "e", "dormant", "沉睡", False, "mature", D2, D3, 0),
+    ])
+    assert_lifecycle(lake, D2, [
+        ("a", "a", "mature", "成熟期", False, "mature", D1, D1, 31),
+        ("b", "b", "growth", "成长期", False, "mature", D1, D2, 0),
+        ("d", "d", "honeymoon", "蜜月期", False, None, D1, D2, 0),
+        ("e", "e", "mature", "成熟期", False, "dormant", D1, D2, 0),
+    ])
     first = lake.read(CUSTOMER_LIFECYCLE, partitions={"as_of_date": D1})
     assert first.where(F.col("previous_stage").isNotNull() | F.col("previous_as_of_date").isNotNull()
                        | (F.col("stage_since") != F.lit(D1))).count() == 0

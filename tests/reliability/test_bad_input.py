@@ -40,35 +40,27 @@ from sparkseg.errors import DataQualityError, MissingTableError, SparksegError
 from sparkseg.ingest.validate import to_quarantine_rows
 from sparkseg.tables import (
     OPS_QUARANTINE,
-    RAW_BALANCES,
-    RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
-    RAW_TRANSACTIONS,
     SILVER_TABLES,
 )
-from tests.conftest import make_config
-from tests.reliability import summary
-from tests.reliability.corruptions import (
+from tests.support import summary
+from tests.support.bank import AS_OF, RawData, build_raw, write_raw
+from tests.support.config import make_config
+from tests.support.corruptions import (
     KINDS,
     actual_quarantine,
     corrupt,
     expected_quarantine,
 )
-from tests.reliability.data import AS_OF, RawData, build_raw, write_raw
-from tests.reliability.helpers import (
-    read_table,
-    rows_of,
-    runs_rows,
-    snapshot,
-)
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
+from tests.support.warehouse import read_table, rows_of, runs_rows, snapshot
 
 pytestmark = pytest.mark.slow
 
 STAGES = ("ingest", "identity", "features")
 NON_CUSTOMER = frozenset(
-    {RAW_TRANSACTIONS.name, RAW_BALANCES.name, RAW_EVENTS.name, RAW_IDENTITY_LINKS.name}
+    {TRANSACTIONS, BALANCES, EVENTS, LINKS}
 )
+
 EMPTIED_SHAPES = {"none": frozenset[str](), "all_but_customers": NON_CUSTOMER}
 OUTPUTS = (*(s.name for s in SILVER_TABLES.values()), "silver/identity_map", "silver/customer_features")
 # Every valid row of the clean base: tiny, and enough for every stage's code paths.
@@ -195,7 +187,7 @@ def test_bad_share_above_the_ceiling_fails_with_exit_5_and_writes_nothing(
     root = tmp_path / "lake"
     write_raw(root, CLEAN.tables)
     _run_stages(spark, _config(root, max_bad_share=0.05))
-    n_txn = len(CLEAN.tables[RAW_TRANSACTIONS.name])
+    n_txn = len(CLEAN.tables[TRANSACTIONS])
     # Just over 5 % of transactions broken (bad / (n + bad) > 0.05), each a different way.
     bad = ["txn_zero_amount", "txn_unknown_channel", "txn_future_ts", "txn_null_key"]
     kinds = [bad[i % len(bad)] for i in range(n_txn // 18 + 1)]
@@ -228,7 +220,7 @@ def test_customers_with_only_bad_rows_stop_identity_with_a_missing_input(
     root = tmp_path / "lake"
     tables, injected = corrupt(
         CLEAN.tables, ["customer_null_key", "customer_future_birth", "customer_blank_key"],
-        emptied=frozenset({RAW_CUSTOMERS.name}),
+        emptied=frozenset({CUSTOMERS}),
     )
     write_raw(root, tables)
     cfg = _config(root)
@@ -254,7 +246,7 @@ def test_quarantine_json_keeps_the_timestamp_to_the_microsecond(spark: SparkSess
         "id_value string, event_type string, campaign_id string, product_id string, "
         "reason string",
     )
-    row = to_quarantine_rows(flagged, source_table=RAW_EVENTS.name, run_id="r",
+    row = to_quarantine_rows(flagged, source_table=EVENTS, run_id="r",
                              quarantined_at=ts, as_of=AS_OF).collect()[0]
     stored = dt.datetime.fromisoformat(json.loads(row["row_json"])["event_ts"])
     assert stored == ts

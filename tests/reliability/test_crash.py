@@ -39,24 +39,21 @@ from sparkseg.lakehouse.vacuum import vacuum_warehouse
 from sparkseg.pipeline import STAGES
 from sparkseg.segment.model_store import METADATA_FILE
 from sparkseg.tables import SILVER_TABLES
-from tests.conftest import make_config
-from tests.reliability import summary
-from tests.reliability.conftest import E2E
-from tests.reliability.data import AS_OF
-from tests.reliability.helpers import (
+from tests.support import summary
+from tests.support.bank import AS_OF
+from tests.support.cli import Proc, run_cli, start_cli, write_config
+from tests.support.config import make_config
+from tests.support.e2e import E2E
+from tests.support.warehouse import (
     AUDIT_TABLE,
     AUDIT_TABLES,
     OUTPUT_LAYERS,
-    Proc,
     delta_tables,
     export_rows,
     read_table,
     rows_of,
-    run_cli,
-    start_cli,
     table_versions,
     unreferenced_data_files,
-    write_config,
 )
 
 LAST_STAGE = list(STAGES)[-1]  # publish and the report follow it

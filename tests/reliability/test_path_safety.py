@@ -27,9 +27,9 @@ from sparkseg import pipeline
 from sparkseg.config import Config
 from sparkseg.errors import ConfigError, InvalidNameError
 from sparkseg.report.build import write_report
-from tests.conftest import make_config
-from tests.reliability.data import AS_OF
-from tests.reliability.helpers import runs_rows, snapshot
+from tests.support.bank import AS_OF
+from tests.support.config import make_config
+from tests.support.warehouse import runs_rows, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -21,17 +21,17 @@ from pyspark.sql import functions as F
 from sparkseg import pipeline
 from sparkseg.errors import ConfigError
 from sparkseg.tables import OPS_QUARANTINE
-from tests.conftest import make_config
-from tests.reliability.conftest import E2E, E2E_CUSTOMERS, cookie, openid
-from tests.reliability.data import AS_OF
-from tests.reliability.helpers import (
+from tests.support.bank import AS_OF
+from tests.support.cli import run_cli
+from tests.support.config import make_config
+from tests.support.e2e import E2E, E2E_CUSTOMERS, cookie, openid
+from tests.support.warehouse import (
     OUTPUT_LAYERS,
     delta_tables,
     files_containing,
     keyed_hash,
     leaking_rows,
     read_table,
-    run_cli,
     snapshot,
 )
 

@@ -24,32 +24,16 @@ from pyspark.sql import SparkSession
 from sparkseg.pipeline import STAGES
 from sparkseg.segment.model_store import METADATA_FILE
 from sparkseg.tables import OPS_QUARANTINE, SILVER_TABLES
-from tests.reliability import summary
-from tests.reliability.conftest import E2E
-from tests.reliability.data import AS_OF
-from tests.reliability.helpers import (
-    AUDIT_TABLES,
-    OUTPUT_LAYERS,
-    delta_tables,
-    export_rows,
-    read_table,
-    rows_of,
-    run_cli,
-    runs_rows,
-    write_config,
-)
+from tests.support import summary
+from tests.support.bank import AS_OF
+from tests.support.cli import run_cli, write_config
+from tests.support.e2e import E2E
+from tests.support.warehouse import export_rows, output_rows, output_tables, runs_rows
 
 pytestmark = pytest.mark.slow
 
-# Per-run columns by design: which run quarantined a row, and when.
-VOLATILE = {"ops/quarantine": ("run_id", "quarantined_at")}
-
-
 def _outputs(spark: SparkSession, root: Path) -> dict[str, object]:
-    return {
-        t: rows_of(read_table(spark, root, t), VOLATILE.get(t, ()))
-        for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES
-    }
+    return {t: output_rows(spark, root, t) for t in output_tables(root)}
 
 
 def test_second_run_of_the_same_as_of_leaves_every_output_as_after_one(
@@ -60,7 +44,7 @@ def test_second_run_of_the_same_as_of_leaves_every_output_as_after_one(
     config = write_config(tmp_path / "rerun.yaml", root)
     once = _outputs(spark, root)
     runs_before = len(runs_rows(spark, root))
-    outputs = [t for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES]
+    outputs = output_tables(root)
     versions = {t: DeltaTable(f"{root}/{t}").version() for t in outputs}
 
     code, log, seconds = run_cli(

@@ -14,25 +14,13 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
-from tests.reliability.conftest import E2E
-from tests.reliability.data import AS_OF
-from tests.reliability.helpers import (
-    AUDIT_TABLES,
-    OUTPUT_LAYERS,
-    delta_tables,
-    export_rows,
-    read_table,
-    rows_of,
-    run_cli,
-    runs_rows,
-    write_config,
-)
+from tests.support.bank import AS_OF
+from tests.support.cli import run_cli, write_config
+from tests.support.e2e import E2E
+from tests.support.warehouse import export_rows, output_rows, output_tables, runs_rows
 
 pytestmark = pytest.mark.slow
 
-# Per-run columns by design: which run quarantined a row, and when. The audit tables
-# (ops/runs, ops/completions) name runs, times and versions: compared below by content.
-VOLATILE = {"ops/quarantine": ("run_id", "quarantined_at")}
 
 
 def test_pipeline_on_the_spark_engine_publishes_what_the_offline_engine_does(
@@ -46,11 +34,11 @@ def test_pipeline_on_the_spark_engine_publishes_what_the_offline_engine_does(
         log=tmp_path / "spark.log", cwd=tmp_path, env=e2e.env,
     )
     assert code == 0, log[-3000:]
-    tables = [t for t in delta_tables(e2e.root, OUTPUT_LAYERS) if t not in AUDIT_TABLES]
-    assert sorted(t for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES) == sorted(tables)
+    tables = output_tables(e2e.root)
+    assert sorted(output_tables(root)) == sorted(tables)
     for table in tables:
-        want = rows_of(read_table(spark, e2e.root, table), VOLATILE.get(table, ()))
-        got = rows_of(read_table(spark, root, table), VOLATILE.get(table, ()))
+        want = output_rows(spark, e2e.root, table)
+        got = output_rows(spark, root, table)
         assert got == want, f"{table} differs between the engines"
         # delta-rs opens what delta-spark wrote, with the same row count.
         assert DeltaTable(str(root / table)).to_pyarrow_table().num_rows == sum(got.values())

@@ -18,9 +18,10 @@ import pytest
 from pyspark.sql import SparkSession
 
 from sparkseg.tables import RAW_CUSTOMERS, RAW_TRANSACTIONS
-from tests.reliability.conftest import E2E_HASH_KEY
-from tests.reliability.data import AS_OF, build_raw, write_raw
-from tests.reliability.helpers import read_table, run_cli, write_config
+from tests.support.bank import AS_OF, build_raw, write_raw
+from tests.support.cli import run_cli, write_config
+from tests.support.e2e import E2E_HASH_KEY
+from tests.support.warehouse import read_table
 
 pytestmark = pytest.mark.slow
 

@@ -27,10 +27,12 @@ from sparkseg import pipeline
 from sparkseg.config import Config
 from sparkseg.errors import ConfigError, MissingTableError, SchemaMismatchError, SparksegError
 from sparkseg.tables import RAW_EVENTS, RAW_TRANSACTIONS
-from tests.conftest import REPO, make_config
-from tests.reliability.conftest import E2E
-from tests.reliability.data import AS_OF, arrow_schema, write_raw_table
-from tests.reliability.helpers import run_cli, runs_rows, snapshot, write_config
+from tests.support.bank import AS_OF, write_raw_table
+from tests.support.cli import run_cli, write_config
+from tests.support.config import REPO, make_config
+from tests.support.delta import arrow_schema
+from tests.support.e2e import E2E
+from tests.support.warehouse import runs_rows, snapshot
 
 pytestmark = pytest.mark.slow
 

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
-from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.report.build import write_report
-from tests.conftest import make_config
-from tests.report.sample_gold import AS_OF, Sample, write_sample
-
-
-@dataclass(frozen=True)
-class SampleReport:
-    cfg: Config
-    sample: Sample
-    path: Path
-    html: str
+from tests.support.config import make_config
+from tests.support.report import SampleReport
+from tests.support.sample_gold import AS_OF, write_sample
 
 
 @pytest.fixture(scope="session")
 def sample_report(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> SampleReport:
-    """The report of AS_OF over the hand-made gold tables of tests/report/sample_gold.py."""
+    """The report of AS_OF over the hand-made gold tables of tests/support/sample_gold.py."""
     cfg = make_config(tmp_path_factory.mktemp("report") / "lake")
     sample = write_sample(Lakehouse(spark, cfg))
     path = Path(write_report(spark, cfg, AS_OF))

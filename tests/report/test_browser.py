@@ -10,11 +10,10 @@ import pytest
 from pyspark.sql import SparkSession
 
 from sparkseg.report.build import write_report
-from tests.conftest import make_config
-from tests.report.browser import check_page, chromium_path, screenshot
-from tests.report.conftest import SampleReport
-from tests.report.sample_gold import AS_OF
-from tests.report.test_build import CHART_IDS
+from tests.support.browser import check_page, chromium_path, screenshot
+from tests.support.config import make_config
+from tests.support.report import CHART_IDS, SampleReport, render_page, report_data
+from tests.support.sample_gold import AS_OF
 
 pytestmark = pytest.mark.slow
 
@@ -70,9 +69,7 @@ def test_report_with_every_table_missing_still_loads_without_errors(
 @needs_chromium
 def test_self_check_catches_script_errors_blocked_loads_and_empty_charts(tmp_path: Path) -> None:
     # The checks above are only worth something if a broken page fails them.
-    from tests.report.test_render import _data, _page
-
-    broken = _page(_data()).replace(
+    broken = render_page(report_data()).replace(
         "</main>",
         '<figure class="chart" id="chart-empty"><svg width="10" height="10"></svg></figure>'
         '<img src="https://example.com/logo.png" alt="">'

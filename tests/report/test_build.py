@@ -9,14 +9,10 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from sparkseg.report.build import write_report
-from tests.conftest import make_config
-from tests.report.conftest import SampleReport
-from tests.report.sample_gold import AS_OF, NAMES
+from tests.support.config import make_config
+from tests.support.report import CHART_IDS, SampleReport
+from tests.support.sample_gold import AS_OF, NAMES
 
-CHART_IDS = (
-    "chart-k-selection", "chart-segment-sizes", "chart-lift-heatmap", "chart-migration",
-    "chart-tag-changes", "chart-audiences", "chart-evaluation", "chart-quarantine",
-)
 # The only URLs a page may carry: XML namespaces of the inline SVG (never fetched).
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 

@@ -25,7 +25,7 @@ from sparkseg.report.data import (
     segments_of,
 )
 from sparkseg.tables import OPS_QUARANTINE, OPS_RUNS, TableSpec
-from tests.report.sample_gold import (
+from tests.support.sample_gold import (
     AUDIENCE_MEMBERS,
     CAMPAIGN_EVALUATION,
     CUSTOMER_TAGS,

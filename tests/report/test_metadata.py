@@ -8,7 +8,7 @@ from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.report.data import KScore, Missing, ModelInfo, Segment, model_of
 from sparkseg.segment.model_store import ModelStore
-from tests.report.sample_gold import metadata, write_metadata
+from tests.support.sample_gold import metadata, write_metadata
 
 NO_SEGMENTS = Missing("no segments")
 

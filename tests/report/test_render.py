@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import warnings
 
@@ -12,41 +11,25 @@ from sparkseg.report import charts
 from sparkseg.report.config import ReportConfig
 from sparkseg.report.data import (
     FeatureStat,
-    Missing,
-    ReportData,
     Segment,
     SegmentTag,
     TagCount,
 )
-from sparkseg.report.html import render, top_tags
+from sparkseg.report.html import top_tags
+from tests.support.report import render_page, report_data
 
-AS_OF = dt.date(2026, 11, 1)
-GONE = Missing("gold/x does not exist yet")
 SEGS = [Segment(0, "Savers <50k> & co", "储蓄客群", 30, 0.75, 2),
         Segment(1, "Digital", "数字化客群", 10, 0.25, 2)]
 
 
-def _data(**parts: object) -> ReportData:
-    fields: dict[str, object] = dict(
-        segments=GONE, feature_stats=GONE, segment_tags=GONE, model=GONE, migration=GONE,
-        tag_counts=GONE, audiences=GONE, evaluation=GONE, runs=GONE, quarantine=GONE,
-    )
-    fields.update(parts)
-    return ReportData(as_of=AS_OF, warehouse="/lake", **fields)  # type: ignore[arg-type]
-
-
-def _page(data: ReportData, cfg: ReportConfig | None = None) -> str:
-    return render(data, cfg or ReportConfig(), generated_at=dt.datetime(2026, 11, 2, 3, 4))
-
-
 def test_names_from_tables_are_escaped_in_text_and_charts() -> None:
-    page = _page(_data(segments=SEGS))
+    page = render_page(report_data(segments=SEGS))
     assert "Savers &lt;50k&gt; &amp; co" in page
     assert "<50k>" not in page
 
 
 def test_missing_parts_say_why_and_the_rest_still_renders() -> None:
-    page = _page(_data(segments=SEGS))
+    page = render_page(report_data(segments=SEGS))
     assert "Feature lift heatmap: not available (gold/x does not exist yet)." in page
     assert 'id="chart-segment-sizes"' in page
     assert "储蓄客群" in page
@@ -57,7 +40,7 @@ def test_heatmap_rows_are_the_features_with_the_largest_absolute_lift() -> None:
              FeatureStat(0, "age", 1.0, 1.0, 1.0), FeatureStat(1, "age", 1.0, 1.0, None),
              FeatureStat(0, "txn", 1.0, 1.0, 0.2)]
     assert charts.top_lift_features(stats, 2) == ["aum", "age"]
-    page = _page(_data(segments=SEGS, feature_stats=stats), ReportConfig(heatmap_features=2))
+    page = render_page(report_data(segments=SEGS, feature_stats=stats), ReportConfig(heatmap_features=2))
     heatmap = re.search(r'id="chart-lift-heatmap">(<svg.*?</svg>)', page, re.S)
     assert heatmap is not None
     assert "aum" in heatmap.group(1) and "age" in heatmap.group(1)
@@ -71,14 +54,14 @@ def test_top_tags_rank_by_lift_among_tags_covering_the_minimum_share() -> None:
             SegmentTag(1, "habit", "atm", 1, 0.1, 0.1, 1.0)]
     got = top_tags(tags, 0, 5, 0.05)
     assert [(t.tag, t.value) for t in got] == [("habit", "atm"), ("payroll", "true")]
-    page = _page(_data(segments=SEGS, segment_tags=tags))
+    page = render_page(report_data(segments=SEGS, segment_tags=tags))
     assert "<b>habit=atm</b> 30.0%" in page and "<b>payroll</b> 80.0%" in page
 
 
 def test_tag_changes_chart_shows_the_largest_absolute_changes_only() -> None:
     counts = [TagCount("a", "true", 10, 4, 6), TagCount("b", "x", 3, 10, -7),
               TagCount("c", "true", 5, 4, 1), TagCount("d", "true", 5, 5, 0)]
-    page = _page(_data(tag_counts=counts), ReportConfig(tag_changes=2))
+    page = render_page(report_data(tag_counts=counts), ReportConfig(tag_changes=2))
     chart = re.search(r'id="chart-tag-changes">(<svg.*?</svg>)', page, re.S)
     assert chart is not None
     assert ">b=x<" in chart.group(1) and ">a<" in chart.group(1) and ">c<" not in chart.group(1)

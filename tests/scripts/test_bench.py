@@ -34,79 +34,11 @@ from scripts.bench.peers import (
 from sparkseg.config import Config
 from sparkseg.features.stage import build_features
 from sparkseg.tables import RAW_CUSTOMERS, SILVER_TABLES
-from tests.features.builders import (
-    AS_OF,
-    bal,
-    bals,
-    cust,
-    custs,
-    days_before,
-    evt,
-    evts,
-    ids,
-    to_silver,
-    txn,
-    txns,
-)
+from tests.support.features import AS_OF, cust, edge_inputs, to_silver
 
 REPO = Path(__file__).resolve().parents[2]
 SILVER_CUSTOMERS = SILVER_TABLES[RAW_CUSTOMERS.name]
 D = dt.date
-
-
-def _inputs(spark: SparkSession) -> dict[str, DataFrame]:
-    """Silver rows with the edges the features stage cares about (see the comments)."""
-    return {
-        "customers": custs(spark, [
-            cust("c1", open_date=D(2021, 3, 1)),
-            cust("c2", open_date=D(2026, 9, 1), birth_date=D(1990, 11, 1)),  # birthday at as-of
-            cust("c3", open_date=D(2026, 11, 5)),  # opened after as-of: no row
-            cust("c4", open_date=None, birth_date=D(1990, 11, 2)),  # unknown tenure
-            cust("c5", open_date=D(2026, 10, 1)),  # no activity at all
-        ]),
-        "transactions": txns(spark, [
-            txn("c1", days_before(0), 5000),  # at as-of: excluded
-            txn("c1", days_before(-3), 5000),  # after as-of: excluded
-            txn("c1", days_before(30), 10.5, channel="atm"),  # first day of the 30d window
-            txn("c1", days_before(30.5), 7.25, channel="wechat"),  # day 31
-            txn("c1", days_before(1), 100.1, category="transfer"),
-            txn("c1", days_before(1.5), 3, direction=None),  # unknown direction
-            txn("c1", days_before(40), 300, "credit", category="salary"),
-            txn("c1", days_before(70), 300, "credit", category="salary"),
-            txn("c1", days_before(100), 55.55, mcc="5641", channel="pos"),
-            txn("c1", days_before(200), 1000, category="wealth_purchase", product_type="wealth"),
-            txn("c1", days_before(10), 20, product_type="credit_card", channel="online_banking"),
-            txn("c1", days_before(400), 1, channel="branch"),  # only in "ever"
-            txn("c4", days_before(5), 42, channel="third_party", product_type=None),
-        ]),
-        "balances": bals(spark, [
-            bal("c1", "deposit", 1000, D(2026, 10, 31)),
-            bal("c1", "loan", 500, D(2026, 10, 31)),
-            bal("c1", "deposit", 900, D(2026, 9, 30)),
-            bal("c1", "wealth", 300, D(2026, 9, 30)),  # closed before the latest month-end
-            bal("c1", "deposit", 800, D(2026, 7, 31)),
-            bal("c1", "deposit", 700, D(2026, 5, 31)),
-            bal("c1", "deposit", 9999, D(2026, 11, 1)),  # at as-of: excluded
-            bal("c4", "fund", 0, D(2026, 10, 31)),  # a zero balance is not held
-        ]),
-        "events": evts(spark, [
-            evt("c1", days_before(2), "login"),
-            evt("c1", days_before(2.2), "page_view", "wechat"),
-            evt("c1", days_before(20), "push_sent"),
-            evt("c1", days_before(19), "push_opened"),
-            evt("c1", days_before(19.5), "push_opened"),  # more opens than sends: rate capped
-            evt("c1", days_before(200), "sms_sent", "sms"),
-            evt("c1", days_before(0), "login"),  # at as-of: excluded
-            evt("dev-2", days_before(3), "search", "mini_program", id_type="device_id"),
-            evt("dev-anon", days_before(3), "login", id_type="device_id"),  # anonymous
-        ]),
-        "identity_map": ids(spark, [
-            ("customer_id", "c1", "c1", "c1"),
-            ("customer_id", "c2", "c2", "c2"),
-            ("device_id", "dev-2", "c2", "c2"),
-            ("device_id", "dev-anon", "anon-1", None),
-        ]),
-    }
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +46,7 @@ def silver_files(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
                  ) -> tuple[Inputs, Path]:
     """The inputs as Parquet files, and sparkseg's features of them as a Parquet file."""
     root = tmp_path_factory.mktemp("bench_peers")
-    frames = _inputs(spark)
+    frames = edge_inputs(spark)
     files: dict[str, list[str]] = {}
     for name, df in frames.items():
         path = root / f"{name}.parquet"

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from sparkseg.segment.config import SegmentConfig
 from sparkseg.segment.preprocess import VECTOR_COL, build_preprocessing
 from sparkseg.segment.selection import CLUSTER_COL, choose, fit_candidates, make_estimator
-from tests.segment.conftest import GROUPS, SEGMENT_SECTION, blob_features
+from tests.support.segment import GROUPS, SEGMENT_SECTION, blob_features
 
 CFG = SegmentConfig(**SEGMENT_SECTION)
 

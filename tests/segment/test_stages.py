@@ -27,8 +27,8 @@ from sparkseg.segment.tables import (
     SEGMENT_PROFILES,
     SEGMENTS,
 )
-from tests.conftest import make_config
-from tests.segment.conftest import AS_OF, FEATURES_SPEC, GROUPS, SEGMENT_SECTION, blob_rows
+from tests.support.config import make_config
+from tests.support.segment import AS_OF, FEATURES_SPEC, GROUPS, SEGMENT_SECTION, blob_rows
 
 D1, D2 = AS_OF, dt.date(2026, 2, 28)
 GONE = {f"plain-{i:03d}" for i in range(5)}  # in D1 only

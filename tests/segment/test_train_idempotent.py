@@ -22,8 +22,8 @@ from sparkseg.segment import score
 from sparkseg.segment.model_store import ModelStore
 from sparkseg.segment.tables import SEGMENTS
 from sparkseg.tables import OPS_RUNS
-from tests.conftest import make_config
-from tests.segment.conftest import AS_OF, FEATURES_SPEC, SEGMENT_SECTION, blob_rows
+from tests.support.config import make_config
+from tests.support.segment import AS_OF, FEATURES_SPEC, SEGMENT_SECTION, blob_rows
 
 D2 = dt.date(2026, 2, 28)
 REUSE = "was already trained for"

@@ -13,8 +13,8 @@ from sparkseg.config import Config
 from sparkseg.tags import engine
 from sparkseg.tags.rules import RuleSet
 from sparkseg.tags.stage import load_rules
-from tests.conftest import REPO, make_config
-from tests.tags.builders import AS_OF, input_frame, input_row
+from tests.support.config import REPO, make_config
+from tests.support.tags import AS_OF, input_frame, input_row
 
 R = input_row
 # Rows are named <rule>__<case>; each test looks only at its own rule's rows.

@@ -15,7 +15,7 @@ from sparkseg.tags import engine
 from sparkseg.tags.config import ChannelHabitConfig
 from sparkseg.tags.habit import habit_rules, smoothed_rate_sql
 from sparkseg.tags.rules import build_rule_set
-from tests.tags.builders import AS_OF, input_frame, input_row
+from tests.support.tags import AS_OF, input_frame, input_row
 
 
 def touches(

@@ -14,7 +14,7 @@ from sparkseg.errors import ConfigError
 from sparkseg.tags.expressions import identifiers
 from sparkseg.tags.inputs import CONTRACT_FEATURES, feature_columns
 from sparkseg.tags.stage import load_rules
-from tests.conftest import make_config
+from tests.support.config import make_config
 
 
 def rules_config(tmp_path: Path, rules: list[dict[str, Any]], **tags: Any) -> Config:

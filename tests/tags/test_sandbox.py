@@ -25,7 +25,7 @@ from sparkseg.errors import ConfigError
 from sparkseg.tags import sandbox
 from sparkseg.tags import stage as tags_stage
 from sparkseg.tags.stage import load_rules
-from tests.conftest import REPO, make_config
+from tests.support.config import REPO, make_config
 
 REFLECT_GETENV = "length(reflect('java.lang.System', 'getenv', 'SPARKSEG_HASH_KEY')) > 0"
 

@@ -16,8 +16,8 @@ from sparkseg.errors import MissingTableError, SchemaMismatchError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.tags.stage import run
 from sparkseg.tags.tables import CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS
-from tests.conftest import make_config
-from tests.tags.builders import FEATURES_SPEC, SEGMENTS_SPEC, input_frame, input_row, split_inputs
+from tests.support.config import make_config
+from tests.support.tags import FEATURES_SPEC, SEGMENTS_SPEC, input_frame, input_row, split_inputs
 
 D1, D2 = dt.date(2026, 5, 31), dt.date(2026, 6, 30)
 RULES = {

@@ -151,6 +151,11 @@ class SparkDeltaEngine:
             .mode("append" if mode == "append" else "overwrite")
             .option("userMetadata", json.dumps(meta, sort_keys=True))
         )
+        if mode != "append":
+            # The session's dynamic partition overwrite (set for Parquet staging) would
+            # make a whole-table overwrite keep every partition it does not write; a
+            # partition replace is bounded by replaceWhere instead.
+            writer = writer.option("partitionOverwriteMode", "static")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
         if expect_version is not None:

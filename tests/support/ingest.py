@@ -7,12 +7,18 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
-from deltalake import write_deltalake
-from pyspark.sql import DataFrame, SparkSession
-
 from sparkseg.lakehouse import Lakehouse
-from sparkseg.tables import RAW_TABLES, TableSpec
+from sparkseg.tables import (
+    RAW_BALANCES,
+    RAW_CUSTOMERS,
+    RAW_EVENTS,
+    RAW_IDENTITY_LINKS,
+    RAW_TABLES,
+    RAW_TRANSACTIONS,
+    TableSpec,
+)
+from tests.support.delta import write_delta
+from tests.support.rows import row
 
 AS_OF = dt.date(2026, 6, 1)
 # The day before the as-of (fresh for the extract guards), after it (a back-fill's later
@@ -24,6 +30,11 @@ ANCIENT = dt.datetime(1989, 12, 31, 23, 59)
 DAY = dt.date(2026, 4, 30)
 
 PHONES = ("13800000001", "13800000002", "13800000003")
+CUSTOMER: dict[str, Any] = {
+    "gender": "F", "city": "Shanghai", "city_tier": 1, "occupation": "engineer",
+    "income_band": "10-20k", "risk_level": "R2", "branch_id": "b01",
+}
+TXN: dict[str, Any] = {"account_id": "a1", "currency": "CNY", "mcc": "5411"}
 
 
 def money(x: float | None) -> Decimal | None:
@@ -32,51 +43,39 @@ def money(x: float | None) -> Decimal | None:
 
 def customer(cid: str | None, birth: dt.date = dt.date(1985, 3, 1),
              opened: dt.date = dt.date(2015, 1, 1)) -> tuple[Any, ...]:
-    return (cid, birth, "F", "Shanghai", 1, "engineer", "10-20k", opened, "R2", "b01")
+    return row(RAW_CUSTOMERS, CUSTOMER, customer_id=cid, birth_date=birth, open_date=opened)
 
 
 def txn(tid: str | None, *, cust: str | None = "c1", ts: dt.datetime = TS, amount: float = 10.0,
         direction: str = "debit", channel: str = "pos", category: str = "consumption",
         product: str | None = "credit_card") -> tuple[Any, ...]:
-    return (tid, cust, "a1", ts, money(amount), "CNY", direction, channel, category, product, "5411")
+    return row(
+        RAW_TRANSACTIONS, TXN, txn_id=tid, customer_id=cust, txn_ts=ts, amount=money(amount),
+        direction=direction, channel=channel, category=category, product_type=product,
+    )
 
 
 def balance(cust: str | None, product: str | None, amount: float | None,
             day: dt.date | None = DAY) -> tuple[Any, ...]:
-    return (cust, product, money(amount), day)
+    return row(RAW_BALANCES, customer_id=cust, product_type=product, balance=money(amount),
+               snapshot_date=day)
 
 
 def event(eid: str | None, *, id_type: str | None = "customer_id", id_value: str | None = "c1",
           ts: dt.datetime = TS, channel: str = "app", event_type: str = "login") -> tuple[Any, ...]:
-    return (eid, ts, channel, id_type, id_value, event_type, None, None)
+    return row(RAW_EVENTS, event_id=eid, event_ts=ts, channel=channel, id_type=id_type,
+               id_value=id_value, event_type=event_type)
 
 
 def link(ta: str | None, va: str | None, tb: str | None, vb: str | None,
          ts: dt.datetime = TS, source: str = "crm") -> tuple[Any, ...]:
-    return (ta, va, tb, vb, source, ts)
-
-
-def frame(spark: SparkSession, spec: TableSpec, rows: Sequence[tuple[Any, ...]]) -> DataFrame:
-    return spark.createDataFrame(list(rows), spec.schema)
-
-
-_ARROW = {
-    "string": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
-    "int": pa.int32(), "bigint": pa.int64(), "decimal(18,2)": pa.decimal128(18, 2),
-}
+    return row(RAW_IDENTITY_LINKS, id_type_a=ta, id_value_a=va, id_type_b=tb, id_value_b=vb,
+               source=source, observed_ts=ts)
 
 
 def write_table(lake: Lakehouse, spec: TableSpec, rows: Sequence[tuple[Any, ...]]) -> None:
-    """Write a Delta table with delta-rs: input tables for a stage without a Spark job.
-
-    Raw tables come from outside sparkseg anyway (core banking extracts); writing them
-    with another Delta writer also keeps the tests fast on two cores.
-    """
-    names = spec.columns
-    schema = pa.schema([(f.name, _ARROW[f.dataType.simpleString()]) for f in spec.schema.fields])
-    table = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows], schema)
-    write_deltalake(lake.uri(spec), table, mode="overwrite",
-                    partition_by=list(spec.partition_by) or None)
+    """Replace a raw table with ``rows`` (tuples in the spec's column order)."""
+    write_delta(lake.uri(spec), spec, rows, partitioned=True)
 
 
 def write_raw(
@@ -90,7 +89,4 @@ def write_raw(
 
 def append_table(lake: Lakehouse, spec: TableSpec, rows: Sequence[tuple[Any, ...]]) -> None:
     """Append ``rows`` as a new version of a raw table (delta-rs, like an upstream loader)."""
-    names = spec.columns
-    schema = pa.schema([(f.name, _ARROW[f.dataType.simpleString()]) for f in spec.schema.fields])
-    table = pa.Table.from_pylist([dict(zip(names, r, strict=True)) for r in rows], schema)
-    write_deltalake(lake.uri(spec), table, mode="append")
+    write_delta(lake.uri(spec), spec, rows, mode="append")

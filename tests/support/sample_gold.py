@@ -16,9 +16,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-from deltalake import write_deltalake
-
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.segment.model_store import (
     METADATA_FILE,
@@ -28,6 +25,7 @@ from sparkseg.segment.model_store import (
     SegmentInfo,
 )
 from sparkseg.tables import DB, INT, OPS_QUARANTINE, OPS_RUNS, D, L, S, TableSpec, schema
+from tests.support.delta import write_delta
 
 PREV, AS_OF = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
 P = ("as_of_date",)
@@ -83,23 +81,10 @@ LIFTS: dict[str, tuple[float, tuple[float, float, float, float]]] = {
 }
 
 
-_ARROW = {
-    "string": pa.string(), "int": pa.int32(), "bigint": pa.int64(), "double": pa.float64(),
-    "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
-    "map<string,bigint>": pa.map_(pa.string(), pa.int64()),
-}
-
-
 def put(lake: Lakehouse, spec: TableSpec, rows: list[tuple[object, ...]]) -> None:
     """Write ``rows`` as a new Delta table with delta-rs (no Spark job: the sample is
     fixture data; the report's reads through the lakehouse are what is under test)."""
-    fields = [pa.field(f.name, _ARROW[f.dataType.simpleString()]) for f in spec.schema.fields]
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in fields]
-    table = pa.Table.from_arrays(
-        [pa.array(list(col), type=f.type) for col, f in zip(columns, fields, strict=True)],
-        schema=pa.schema(fields),
-    )
-    write_deltalake(lake.uri(spec), table, partition_by=list(spec.partition_by) or None)
+    write_delta(lake.uri(spec), spec, rows, mode="error", partitioned=True)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What the reliability tests observe: warehouse snapshots, table contents, leaks.
+"""What the tests observe of a warehouse: snapshots, table contents, leaks.
 
 All of it reads the warehouse from outside the job (delta-rs for logs and file lists,
 the test's Spark session for rows), the way an auditor or a downstream reader would.
@@ -6,17 +6,12 @@ the test's Spark session for rows), the way an auditor or a downstream reader wo
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
 import math
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,16 +19,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import yaml
 from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg.config import Config
 from sparkseg.lakehouse import Lakehouse
-from tests.reliability import summary
+from tests.support.config import make_config
 
-REPO = Path(__file__).resolve().parents[2]
 LAYERS = ("raw", "silver", "gold", "ops")
 OUTPUT_LAYERS = ("silver", "gold", "ops")
 AUDIT_TABLE = "ops/runs"
@@ -104,8 +97,6 @@ def runs_rows(spark: SparkSession, root: str | Path) -> list[Any]:
 
 
 def _cfg_for(root: str | Path) -> Config:
-    from tests.conftest import make_config
-
     return make_config(Path(root))
 
 
@@ -201,116 +192,16 @@ def files_containing(root: str | Path, needles: Sequence[str], *,
     return hits
 
 
-# --- the job as a process ---------------------------------------------------------------
+# Per-run columns by design: which run quarantined a row, and when. The audit tables
+# (ops/runs, ops/completions) name runs, times and versions: compared by content.
+RUN_COLUMNS = {"ops/quarantine": ("run_id", "quarantined_at")}
 
 
-def write_config(path: Path, warehouse: Path, **sections: Any) -> Path:
-    """A YAML config for a subprocess run: small, deterministic local Spark."""
-    data: dict[str, Any] = {
-        "warehouse": str(warehouse),
-        "engine": "offline",
-        "as_of": "2026-11-01",
-        "spark": {
-            "master": "local[2]", "shuffle_partitions": 4, "show_progress": False,
-            "log_level": "WARN", "driver_memory": "1g",
-            "conf": {"spark.default.parallelism": "4", "spark.ui.enabled": "false"},
-        },
-        "features": {"dictionary": str(REPO / "conf/features.yaml")},
-        "tags": {"rules": str(REPO / "conf/tags.yaml")},
-        "audiences": {"definitions": str(REPO / "conf/audiences.yaml")},
-        "segment": {"k_min": 2, "k_max": 3, "algorithms": ["kmeans"]},
-    }
-    for key, value in sections.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = {**data[key], **value}
-        else:
-            data[key] = value
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
+def output_tables(root: str | Path) -> list[str]:
+    """Every output table of the warehouse but the audit tables (a row per run by design)."""
+    return [t for t in delta_tables(root, OUTPUT_LAYERS) if t not in AUDIT_TABLES]
 
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def group_cpu_seconds(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the live processes of a process group."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the ")" of the command name: state, ppid, pgrp, ..., utime (12th), stime.
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICK
-
-
-@dataclass
-class Proc:
-    """A ``sparkseg`` command started in its own process group (so SIGKILL takes the JVM too)."""
-
-    popen: subprocess.Popen[bytes]
-    log: Path
-    started: float
-    cpu_seconds: float = 0.0
-    _sampled: float = 0.0
-
-    @property
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def sample_cpu(self, every: float = 0.5) -> None:
-        """Keep the group's CPU use (the JVM is not a waited-for child, so rusage misses it)."""
-        if time.monotonic() - self._sampled >= every:
-            self._sampled = time.monotonic()
-            self.cpu_seconds = max(self.cpu_seconds, group_cpu_seconds(self.popen.pid))
-
-    def kill(self) -> None:
-        """SIGKILL the whole group at once, as a lost container or machine would."""
-        os.killpg(self.popen.pid, signal.SIGKILL)
-        self.popen.wait()
-
-    def wait(self, timeout: float = 900) -> int:
-        deadline = time.monotonic() + timeout
-        while (code := self.popen.poll()) is None:
-            if time.monotonic() > deadline:
-                self.kill()
-                raise TimeoutError(f"sparkseg did not finish in {timeout}s: {self.log}")
-            self.sample_cpu()
-            time.sleep(0.1)
-        return code
-
-
-def start_cli(args: Sequence[str], *, log: Path, cwd: Path, env: Mapping[str, str] | None = None
-              ) -> Proc:
-    environ = {**os.environ, **(env or {})}
-    environ.pop("PYSPARK_GATEWAY_PORT", None)
-    # The command runs in another folder: a relative PYTHONPATH (``PYTHONPATH=src``) would
-    # silently import the installed sparkseg instead of the code under test.
-    if environ.get("PYTHONPATH"):
-        environ["PYTHONPATH"] = os.pathsep.join(
-            os.path.abspath(p) for p in environ["PYTHONPATH"].split(os.pathsep) if p)
-    out = log.open("wb")
-    popen = subprocess.Popen(
-        [sys.executable, "-m", "sparkseg.cli", *args], cwd=cwd, env=environ,
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    out.close()
-    return Proc(popen, log, time.monotonic())
-
-
-def run_cli(args: Sequence[str], *, log: Path, cwd: Path, env: Mapping[str, str] | None = None,
-            timeout: float = 900) -> tuple[int, str, float]:
-    """Run a command to its end: (exit code, output, seconds); CPU use is tallied."""
-    proc = start_cli(args, log=log, cwd=cwd, env=env)
-    code = proc.wait(timeout)
-    summary.add_cpu("sparkseg subprocesses", proc.cpu_seconds)
-    return code, proc.text(), proc.elapsed
-
-
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+def output_rows(spark: SparkSession, root: str | Path, table: str) -> Counter[tuple[Any, ...]]:
+    """An output table's rows as a multiset, without its per-run columns."""
+    return rows_of(read_table(spark, root, table), RUN_COLUMNS.get(table, ()))

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pyspark
 
+from tests.support.config import REPO
+
 SPARK_HOME = Path(pyspark.__file__).parent
-REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -31,7 +32,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _env() -> dict[str, str]:
+def spark_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -64,7 +65,7 @@ class StandaloneCluster:
         log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - owned by the process
         cmd = [str(SPARK_HOME / "bin" / "spark-class"), *args]
         self.procs[name] = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=spark_env(), start_new_session=True
         )
 
     def start(self, timeout: float = 120) -> StandaloneCluster:
@@ -153,5 +154,5 @@ class StandaloneCluster:
             cmd += ["--conf", f"{k}={v}"]
         cmd += [script, *args]
         return subprocess.run(
-            cmd, capture_output=True, text=True, env=_env(), timeout=timeout, cwd=REPO
+            cmd, capture_output=True, text=True, env=spark_env(), timeout=timeout, cwd=REPO
         )

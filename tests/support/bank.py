@@ -23,17 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from deltalake import write_deltalake
 
 from sparkseg.tables import (
-    RAW_BALANCES,
     RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
     RAW_TABLES,
-    RAW_TRANSACTIONS,
     TableSpec,
 )
+from tests.support.delta import write_delta
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
 
 AS_OF = dt.date(2026, 11, 1)
 MIDNIGHT = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -42,16 +39,6 @@ Row = dict[str, Any]
 # Extra columns of raw/customers that hold personal data (allowed by the contract,
 # dropped by the job).
 EXTRA_CUSTOMER_COLUMNS = ("id_number", "mobile")
-
-_ARROW = {
-    "string": pa.string(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us", tz="UTC"),
-    "int": pa.int32(),
-    "bigint": pa.int64(),
-    "decimal(18,2)": pa.decimal128(18, 2),
-}
-
 
 def money(x: float) -> Decimal:
     return Decimal(f"{x:.2f}")
@@ -91,9 +78,9 @@ def build_raw(n: int, *, seed: int = 7) -> RawData:
     """``n`` customers with transactions, month-end balances, events and identity links."""
     rng = random.Random(seed)
     data = RawData({spec.name: [] for spec in RAW_TABLES})
-    customers, txns = data.tables[RAW_CUSTOMERS.name], data.tables[RAW_TRANSACTIONS.name]
-    balances, events = data.tables[RAW_BALANCES.name], data.tables[RAW_EVENTS.name]
-    links = data.tables[RAW_IDENTITY_LINKS.name]
+    customers, txns = data.tables[CUSTOMERS], data.tables[TRANSACTIONS]
+    balances, events = data.tables[BALANCES], data.tables[EVENTS]
+    links = data.tables[LINKS]
     groups = ("payroll", "wealthy", "dormant", "digital")
     month_ends = [dt.date(2026, 10, 31), dt.date(2026, 9, 30), dt.date(2026, 8, 31),
                   dt.date(2026, 7, 31)]
@@ -182,19 +169,12 @@ def build_raw(n: int, *, seed: int = 7) -> RawData:
     return data
 
 
-def arrow_schema(spec: TableSpec, extra: Sequence[str] = ()) -> pa.Schema:
-    fields = [(f.name, _ARROW[f.dataType.simpleString()]) for f in spec.schema.fields]
-    return pa.schema(fields + [(name, pa.string()) for name in extra])
-
-
 def write_raw_table(
     root: str | Path, spec: TableSpec, rows: Sequence[Row], *,
     extra: Sequence[str] = (), schema: pa.Schema | None = None,
 ) -> None:
     """Replace ``<root>/<spec.name>`` with ``rows`` (one Delta commit, delta-rs)."""
-    schema = schema or arrow_schema(spec, extra)
-    table = pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema)
-    write_deltalake(f"{root}/{spec.name}", table, mode="overwrite", schema_mode="overwrite")
+    write_delta(f"{root}/{spec.name}", spec, rows, extra=extra, schema=schema, replace_schema=True)
 
 
 def write_raw(root: str | Path, tables: Mapping[str, Sequence[Row]], *,

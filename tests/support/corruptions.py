@@ -19,16 +19,12 @@ from typing import Any
 from sparkseg.identity.config import IdentityConfig
 from sparkseg.tables import (
     ID_TYPES,
-    RAW_BALANCES,
-    RAW_CUSTOMERS,
-    RAW_EVENTS,
-    RAW_IDENTITY_LINKS,
     RAW_TABLES,
-    RAW_TRANSACTIONS,
     TableSpec,
 )
-from tests.reliability.data import Row
-from tests.reliability.helpers import keyed_hash
+from tests.support.bank import Row
+from tests.support.raw import BALANCES, CUSTOMERS, EVENTS, LINKS, TRANSACTIONS
+from tests.support.warehouse import keyed_hash
 
 FUTURE_TS = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
 PLACEHOLDER_TS = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)   # before ingest.earliest_event_date
@@ -57,8 +53,8 @@ def _copy(row: Row, i: int) -> Row:
     return dict(row)
 
 
-T, C, B, E, L = (RAW_TRANSACTIONS.name, RAW_CUSTOMERS.name, RAW_BALANCES.name,
-                 RAW_EVENTS.name, RAW_IDENTITY_LINKS.name)
+T, C, B, E, L = (TRANSACTIONS, CUSTOMERS, BALANCES,
+                 EVENTS, LINKS)
 
 
 def _tid(i: int) -> str:
