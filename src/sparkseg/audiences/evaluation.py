@@ -29,6 +29,7 @@ from sparkseg.audiences.config import ResponseMetric
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION
 from sparkseg.config import Config
 from sparkseg.errors import DataQualityError, MissingTableError
+from sparkseg.identity.tables import IDENTITY_MAP as IDENTITY_MAP_SPEC
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.silver import read_events
 from sparkseg.tables import (
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = silver_of(RAW_EVENTS)
 TRANSACTIONS = silver_of(RAW_TRANSACTIONS)
-IDENTITY_MAP = "silver/identity_map"
+IDENTITY_MAP = IDENTITY_MAP_SPEC.name
 _IDENTITY_COLUMNS = schema(
     ("id_type", T.StringType()), ("id_value", T.StringType()), ("one_id", T.StringType())
 )

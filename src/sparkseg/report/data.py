@@ -22,28 +22,32 @@ from typing import Any, TypeVar
 from pyspark.sql import DataFrame, Row
 from pyspark.sql import functions as F
 
+from sparkseg.audiences import tables as audience_tables
 from sparkseg.completions import pipeline_completion
 from sparkseg.config import Config
 from sparkseg.errors import MissingTableError, SparksegError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.pipeline import STAGES
+from sparkseg.segment import tables as segment_tables
 from sparkseg.segment.config import SegmentConfig
 from sparkseg.segment.model_store import METADATA_FILE, ModelStore
 from sparkseg.tables import OPS_COMPLETIONS, OPS_QUARANTINE, OPS_RUNS
+from sparkseg.tags import tables as tag_tables
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
 
-# Table names (docs/contracts.md). Read by name, not by the stages' TableSpecs, so that
-# the report keeps working when one stage's table is absent or has grown new columns.
-SEGMENTS = "gold/segments"
-PROFILES = "gold/segment_profiles"
-FEATURE_STATS = "gold/segment_feature_stats"
-MIGRATION = "gold/segment_migration"
-CUSTOMER_TAGS = "gold/customer_tags"
-TAG_COUNTS = "gold/tag_counts"
-AUDIENCE_MEMBERS = "gold/audience_members"
-CAMPAIGN_EVALUATION = "gold/campaign_evaluation"
+# Table names from the stages' specs. Read by name with the columns each part needs, not
+# conformed to the full spec, so that the report keeps working when one stage's table is
+# absent or has grown new columns.
+SEGMENTS = segment_tables.SEGMENTS.name
+PROFILES = segment_tables.SEGMENT_PROFILES.name
+FEATURE_STATS = segment_tables.SEGMENT_FEATURE_STATS.name
+MIGRATION = segment_tables.SEGMENT_MIGRATION.name
+CUSTOMER_TAGS = tag_tables.CUSTOMER_TAGS.name
+TAG_COUNTS = tag_tables.TAG_COUNTS.name
+AUDIENCE_MEMBERS = audience_tables.AUDIENCE_MEMBERS.name
+CAMPAIGN_EVALUATION = audience_tables.CAMPAIGN_EVALUATION.name
 
 @dataclass(frozen=True)
 class Missing:
