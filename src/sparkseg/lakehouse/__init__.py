@@ -25,6 +25,7 @@ from sparkseg.lakehouse.base import (
     DeltaEngine,
     TableInfo,
     WriteMode,
+    DeleteRequest,
     WriteRequest,
     WriteResult,
 )
@@ -207,10 +208,10 @@ class Lakehouse:
             before = self.engine.version(uri)
             if before is not None:
                 current.record_read(name, before)
-        result = self.engine.delete_partitions_before(
-            uri, name, column=column, cutoff=cutoff,
-            metadata={**_commit_metadata(name, current), "sparkseg.cutoff": cutoff.isoformat()},
-        )
+        result = self.engine.delete_partitions_before(uri, DeleteRequest(
+            name, column, cutoff,
+            {**_commit_metadata(name, current), "sparkseg.cutoff": cutoff.isoformat()},
+        ))
         if current is not None and result.version is not None:
             current.record_write(name, result.version, result.rows)
         log.debug("%s: dropped %d partition(s) with %s < %s (%d rows, %d files)%s", name,

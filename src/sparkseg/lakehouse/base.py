@@ -45,6 +45,16 @@ class WriteRequest:
 
 
 @dataclass(frozen=True)
+class DeleteRequest:
+    """What an engine's partition delete drops: ``column < cutoff`` of ``table``."""
+
+    table: str
+    column: str  # a date partition column of the table
+    cutoff: dt.date
+    metadata: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class TableInfo:
     """What incremental reads need from a table's metadata."""
 
@@ -92,19 +102,10 @@ class DeltaEngine(Protocol):
         against the table's schema and partitioning) as ``request`` says."""
         ...
 
-    def delete_partitions_before(
-        self,
-        uri: str,
-        table: str,
-        *,
-        column: str,
-        cutoff: dt.date,
-        metadata: Mapping[str, str],
-    ) -> DeleteResult:
-        """Drop the partitions with ``column < cutoff`` in one commit (no file rewritten).
-
-        ``column`` must be a date partition column of the table. The commit carries
-        ``metadata`` and a ``sparkseg.write_id`` like a write's.
+    def delete_partitions_before(self, uri: str, request: DeleteRequest) -> DeleteResult:
+        """Drop the partitions with ``request.column < request.cutoff`` in one commit (no
+        file rewritten). The commit carries the request's metadata and a
+        ``sparkseg.write_id`` like a write's.
         """
         ...
 

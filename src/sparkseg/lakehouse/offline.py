@@ -42,6 +42,7 @@ from sparkseg.lakehouse.base import (
     DeleteResult,
     TableInfo,
     WriteMode,
+    DeleteRequest,
     WriteRequest,
     WriteResult,
     check_partition_column,
@@ -370,15 +371,7 @@ class OfflineEngine:
 
     # --- delete ----------------------------------------------------------------------------
 
-    def delete_partitions_before(
-        self,
-        uri: str,
-        table: str,
-        *,
-        column: str,
-        cutoff: dt.date,
-        metadata: Mapping[str, str],
-    ) -> DeleteResult:
+    def delete_partitions_before(self, uri: str, request: DeleteRequest) -> DeleteResult:
         """delta-rs ``DELETE WHERE column < cutoff``: remove actions only, no rewrite.
 
         The predicate names the partition column alone, so delta-rs drops whole files
@@ -388,8 +381,9 @@ class OfflineEngine:
         partition being dropped, or changed schema or protocol, is a conflict. Anything
         else (today's partition written meanwhile) is retried on the new snapshot.
         """
+        table, column, cutoff = request.table, request.column, request.cutoff
         write_id = uuid.uuid4().hex
-        custom = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
+        custom = {**request.metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
         for _attempt in range(_MAX_COMMIT_ATTEMPTS):
             dtable = self._open(uri, table)
             check_partition_column(table, column, tuple(dtable.metadata().partition_columns),

@@ -20,6 +20,7 @@ from sparkseg.errors import CommitConflictError, MissingTableError, SchemaMismat
 from sparkseg.lakehouse.base import (
     DeleteResult,
     TableInfo,
+    DeleteRequest,
     WriteRequest,
     WriteResult,
     check_partition_column,
@@ -225,21 +226,14 @@ class SparkDeltaEngine:
                .select("version").first())
         return None if row is None else int(row[0])
 
-    def delete_partitions_before(
-        self,
-        uri: str,
-        table: str,
-        *,
-        column: str,
-        cutoff: dt.date,
-        metadata: Mapping[str, str],
-    ) -> DeleteResult:
+    def delete_partitions_before(self, uri: str, request: DeleteRequest) -> DeleteResult:
         """delta-spark ``DELETE WHERE column < cutoff`` on a partition column.
 
         A predicate on partition columns only is a metadata-only delete in Delta: whole
         files are removed, none is rewritten. Delta's own conflict detection applies (a
         concurrent commit adding files to a partition being dropped fails this one).
         """
+        table, column, cutoff = request.table, request.column, request.cutoff
         from delta import exceptions as delta_errors
         from delta.exceptions import captured as _captured  # noqa: F401
 
@@ -259,7 +253,7 @@ class SparkDeltaEngine:
         if not plan:
             return DeleteResult(table, None, (), 0, 0)
         write_id = uuid.uuid4().hex
-        meta = {**metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
+        meta = {**request.metadata, "sparkseg.write_id": write_id, "sparkseg.mode": "delete"}
         try:
             with conf_set(self.spark, _USER_METADATA, json.dumps(meta, sort_keys=True)):
                 self._table(uri).delete(old)
