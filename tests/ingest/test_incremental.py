@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,15 +65,16 @@ def _versions(lake: Lakehouse) -> dict[str, int | None]:
     return {s.name: lake.version(s) for s in [*SILVER_TABLES.values(), OPS_QUARANTINE]}
 
 
-@pytest.fixture(params=["offline", "spark"])
-def daily(request: pytest.FixtureRequest, spark_clean: SparkSession,
-          tmp_path: Any) -> tuple[Lakehouse, Config]:
+@pytest.fixture(scope="module", params=["offline", "spark"])
+def _two_days(request: pytest.FixtureRequest, spark: SparkSession,
+              tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """Day 1 ingested; day 2 upstream appended transactions and events and rewrote
-    raw/customers (c2 moved city, c3 opened), then ingested."""
-    cfg = make_config(tmp_path / "lake", engine=request.param, ingest={"max_bad_share": 1.0})
-    lake = Lakehouse(spark_clean, cfg)
+    raw/customers (c2 moved city, c3 opened), then ingested. Built once per engine."""
+    root = tmp_path_factory.mktemp(f"daily-{request.param}") / "lake"
+    cfg = _config(root, request.param)
+    lake = Lakehouse(spark, cfg)
     write_raw(lake, DAY1)
-    run(spark_clean, cfg, AS_OF)
+    run(spark, cfg, AS_OF)
     moved = (*customer("c2")[:3], "Beijing", *customer("c2")[4:])
     write_table(lake, RAW_CUSTOMERS, [customer("c1"), moved, customer("c3", opened=AS_OF)])
     append_table(lake, RAW_TRANSACTIONS, [
@@ -80,8 +83,24 @@ def daily(request: pytest.FixtureRequest, spark_clean: SparkSession,
         txn("t4", ts=TS2, amount=0),      # non_positive_amount
     ])
     append_table(lake, RAW_EVENTS, [event("e2", ts=TS2)])
-    run(spark_clean, cfg, D2)
-    return lake, cfg
+    run(spark, cfg, D2)
+    spark.catalog.clearCache()
+    return root, request.param
+
+
+def _config(root: Path, engine: str) -> Config:
+    return make_config(root, engine=engine, ingest={"max_bad_share": 1.0})
+
+
+@pytest.fixture
+def daily(_two_days: tuple[Path, str], spark_clean: SparkSession,
+          tmp_path: Path) -> tuple[Lakehouse, Config]:
+    """A private copy of the two-day warehouse (raw and silver), which a test may change."""
+    built, engine = _two_days
+    root = tmp_path / "lake"
+    shutil.copytree(built, root)
+    cfg = _config(root, engine)
+    return Lakehouse(spark_clean, cfg), cfg
 
 
 def test_a_day_appends_only_its_new_rows_and_quarantines_a_late_duplicate(
