@@ -29,6 +29,7 @@ from sparkseg.lakehouse import Lakehouse
 from sparkseg.lakehouse.offline import OfflineEngine
 from sparkseg.session import delta_settings
 from tests.support.lakehouse import SPEC, rows
+from tests.support.session import TEST_JVM_OPTIONS
 
 
 def _meet(barrier: Path, me: str, parties: int = 2, timeout: float = 300) -> None:
@@ -48,6 +49,7 @@ def main(engine: str, warehouse: str, mode: str, one_id: str, as_of: str, barrie
         "spark.sql.shuffle.partitions": "1",
         "spark.databricks.delta.snapshotPartitions": "1",
         "spark.driver.memory": "700m",
+        "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.driver.host": "127.0.0.1",
         "spark.sql.session.timeZone": "UTC",

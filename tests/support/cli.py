@@ -17,6 +17,7 @@ import yaml
 
 from tests.support import summary
 from tests.support.config import REPO
+from tests.support.session import TEST_JVM_OPTIONS
 
 
 def write_config(path: Path, warehouse: Path, **sections: Any) -> Path:
@@ -28,7 +29,8 @@ def write_config(path: Path, warehouse: Path, **sections: Any) -> Path:
         "spark": {
             "master": "local[2]", "shuffle_partitions": 4, "show_progress": False,
             "log_level": "WARN", "driver_memory": "1g",
-            "conf": {"spark.default.parallelism": "4", "spark.ui.enabled": "false"},
+            "conf": {"spark.default.parallelism": "4", "spark.ui.enabled": "false",
+                     "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS},
         },
         "features": {"dictionary": str(REPO / "conf/features.yaml")},
         "tags": {"rules": str(REPO / "conf/tags.yaml")},

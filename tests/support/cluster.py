@@ -22,6 +22,7 @@ from pathlib import Path
 import pyspark
 
 from tests.support.config import REPO
+from tests.support.session import TEST_JVM_OPTIONS
 
 SPARK_HOME = Path(pyspark.__file__).parent
 
@@ -146,6 +147,8 @@ class StandaloneCluster:
             "spark.sql.shuffle.partitions": "8",
             "spark.ui.enabled": "false",
             "spark.task.maxFailures": "4",
+            "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
+            "spark.executor.extraJavaOptions": TEST_JVM_OPTIONS,
             **(extra_conf or {}),
         }
         cmd = [str(SPARK_HOME / "bin" / "spark-submit"), "--master", self.url,
