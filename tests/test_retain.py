@@ -135,7 +135,7 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.splitlines()[-1] == (
-        "dropped as_of_date < 2026-10-30: 22 partition(s), 33 rows in 11 table(s); "
+        "dropped as_of_date < 2026-10-30: 24 partition(s), 36 rows in 12 table(s); "
         "files are removed by `sparkseg vacuum` after its retention")
     names = {s.name for s in RETAINED}
     lines = [ln.split(" INFO ", 1)[1] for ln in proc.stderr.splitlines()
@@ -164,7 +164,7 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
     # Files stay until vacuum; then the dropped partitions' files are gone, nothing else.
     assert _parquet(root, "gold/segments")["as_of_date=2026-10-28"] == 1
     removed = vacuum_warehouse(spark_clean, cfg, retention_hours=0, dry_run=False)
-    assert len(removed) == 11 * 2  # one file per dropped partition (one append each)
+    assert len(removed) == (len(RETAINED) - 1) * 2  # one file per dropped partition (one append each)
     for spec in RETAINED:
         if spec.name != MISSING:
             assert set(_parquet(root, spec.name)) == {f"as_of_date={d}" for d in kept}
@@ -207,3 +207,24 @@ def test_retain_stage_on_each_engine_records_its_run(
     assert row is not None and row.engine == engine and row.status == "succeeded"
     assert row.message == ("dropped as_of_date < 2026-10-29: 1 partition(s), 1 rows in 1 "
                            "table(s); files are removed by `sparkseg vacuum` after its retention")
+
+
+def test_retention_shorter_than_the_contact_plans_lookback_is_refused(
+    spark_clean: SparkSession, tmp_path: Path
+) -> None:
+    from sparkseg.pipeline import run_stage
+    from sparkseg.retention.stage import run
+    from sparkseg.segment.tables import SEGMENTS
+    from sparkseg.strategies.tables import CONTACT_PLAN
+
+    # conf/strategies.yaml reads back 30 days of plans (its cooldown_days).
+    cfg = make_config(tmp_path / "lake", retention={"keep_days": 14})
+    lake = Lakehouse(spark_clean, cfg)
+    lake.write(_one_row_per_day(spark_clean, SEGMENTS), SEGMENTS, mode="append")
+    led = run_stage(spark_clean, cfg, "retain", D, fn=run)  # no contact plan yet: allowed
+    assert led.message.startswith("dropped as_of_date < 2026-10-18: 0 partition(s)")
+    lake.write(_one_row_per_day(spark_clean, CONTACT_PLAN), CONTACT_PLAN, mode="append")
+    with pytest.raises(ConfigError, match=r"keep_days 14 is shorter than the 30 days of "
+                                          r"gold/contact_plan"):
+        run_stage(spark_clean, cfg, "retain", D, fn=run)
+    assert (lake.version(SEGMENTS), lake.version(CONTACT_PLAN)) == (0, 0)  # nothing dropped

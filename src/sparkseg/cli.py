@@ -4,6 +4,7 @@
     sparkseg generate --append-days N [--seed S]   # daily increments after the raw data
     sparkseg ingest | identity | features | train | score | profile | tags | lifecycle
     sparkseg audiences
+    sparkseg plan         # the contact plan of the strategies (after run)
     sparkseg run          # all stages in order, publish, then the report
     sparkseg publish      # record the as-of as complete (after stages run one by one)
     sparkseg report
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="record the as-of as complete in ops/completions (every stage must have completed)",
     )
     sub.add_parser("report", parents=[common], help="write the HTML report of one as-of date")
+    sub.add_parser(
+        "plan", parents=[common],
+        help="write gold/contact_plan: the strategies' touches due on the as-of (after run)",
+    )
     ret = sub.add_parser(
         "retain", parents=[common],
         help="drop gold and silver/customer_features partitions older than the retention",
@@ -158,6 +163,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
             "run": lambda: _run_all(spark, cfg, as_of, report=not args.no_report),
             "report": lambda: _report(spark, cfg, as_of),
             "publish": lambda: _publish(spark, cfg, as_of),
+            "plan": lambda: _plan(spark, cfg, as_of),
             "retain": lambda: _retain(spark, cfg, as_of),
             "vacuum": lambda: _vacuum(spark, cfg, args.retention_hours, args.dry_run),
         }
@@ -202,6 +208,14 @@ def _publish(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     done = publish(spark, cfg, as_of)
     print(f"as-of {as_of} complete: pipeline run {done.run_id}")
+
+
+def _plan(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    from sparkseg import pipeline
+    from sparkseg.strategies.stage import run as plan_run
+
+    pipeline.run_stage(spark, cfg, "plan", as_of, fn=plan_run)
+    print(f"contact plan of {as_of} written to {cfg.warehouse}/gold/contact_plan")
 
 
 def _report(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:

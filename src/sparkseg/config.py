@@ -29,6 +29,7 @@ from sparkseg.lifecycle.config import LifecycleConfig
 from sparkseg.report.config import ReportConfig
 from sparkseg.retention.config import RetentionConfig
 from sparkseg.segment.config import SegmentConfig
+from sparkseg.strategies.config import StrategiesConfig
 from sparkseg.tags.config import TagsConfig
 
 Engine = Literal["auto", "spark", "offline"]
@@ -68,6 +69,7 @@ class Config(Section):
     tags: TagsConfig = TagsConfig()
     lifecycle: LifecycleConfig = LifecycleConfig()
     audiences: AudiencesConfig = AudiencesConfig()
+    strategies: StrategiesConfig = StrategiesConfig()
     report: ReportConfig = ReportConfig()
     retention: RetentionConfig = RetentionConfig()
 

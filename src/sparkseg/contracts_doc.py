@@ -35,6 +35,7 @@ SPEC_MODULES = (
     "sparkseg.tags.tables",
     "sparkseg.lifecycle.tables",
     "sparkseg.audiences.tables",
+    "sparkseg.strategies.tables",
 )
 DOC = Path("docs") / "contracts.md"
 FEATURE_DICTIONARY = Path("conf") / "features.yaml"

@@ -27,9 +27,16 @@ import pytest
 from deltalake import DeltaTable
 
 from sparkseg.tables import SILVER_TABLES
-from tests.support.cluster import SPARK_HOME, StandaloneCluster, free_port, spark_env
+from tests.support.cluster import (
+    JVM_CONF,
+    SPARK_HOME,
+    SUBMIT_CONF,
+    StandaloneCluster,
+    conf_args,
+    free_port,
+    spark_env,
+)
 from tests.support.config import REPO
-from tests.support.session import TEST_JVM_OPTIONS
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
@@ -38,9 +45,6 @@ SMALL = ["--set", "segment.k_min=3", "--set", "segment.k_max=4", "--set", "repor
 # Delta rebuilds a table's state in 50 tasks by default, sized for large clusters; on the
 # test cluster's two 1-core workers those tasks were most of the spark-engine run's time.
 SMALL_DELTA = ["--conf", "spark.databricks.delta.snapshotPartitions=2"]
-# The test JVMs' options (tests/support/session.py) for the driver and the executors.
-TEST_JVMS = ["--conf", f"spark.driver.extraJavaOptions={TEST_JVM_OPTIONS}",
-             "--conf", f"spark.executor.extraJavaOptions={TEST_JVM_OPTIONS}"]
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,7 @@ def reference(cluster: StandaloneCluster, tmp_path_factory: pytest.TempPathFacto
     assert build.returncode == 0, build.stderr
     cmd = readme_submit_command()
     assert cmd[0] == "spark-submit" and "spark://127.0.0.1:7077" in cmd
-    cmd = [str(SPARK_HOME / "bin" / "spark-submit"), *SMALL_DELTA, *TEST_JVMS] + [
+    cmd = [str(SPARK_HOME / "bin" / "spark-submit"), *SMALL_DELTA, *conf_args(JVM_CONF)] + [
         cluster.url if a == "spark://127.0.0.1:7077"
         else f"warehouse={warehouse}" if a == "warehouse=/data/lake" else a
         for a in cmd[1:]
@@ -152,11 +156,8 @@ def test_worker_killed_mid_stage_loses_and_doubles_nothing(
     submit = [
         str(SPARK_HOME / "bin" / "spark-submit"), "--master", cluster.url,
         "--py-files", str(pyfiles),
-        "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-        "--conf", "spark.executor.memory=768m", "--conf", "spark.ui.enabled=true",
-        "--conf", f"spark.ui.port={ui_port}",
-        "--conf", "spark.sql.shuffle.partitions=8", "--conf", "spark.task.maxFailures=8",
-        *TEST_JVMS,
+        *conf_args({**SUBMIT_CONF, "spark.ui.enabled": "true", "spark.ui.port": str(ui_port),
+                    "spark.task.maxFailures": "8"}),
         # The reference run's config (conf/cluster.yaml: Asia/Shanghai, its segment
         # settings), on the offline engine: the engines publish the same rows.
         "jobs/run_pipeline.py", "--config", "conf/cluster.yaml", "--as-of", AS_OF,

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,25 @@ import pyspark
 
 from tests.support.config import REPO
 from tests.support.session import TEST_JVM_OPTIONS
+
+# The test JVMs' options (tests/support/session.py) for a submitted driver and executors.
+JVM_CONF = {
+    "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
+    "spark.executor.extraJavaOptions": TEST_JVM_OPTIONS,
+}
+# What every spark-submit to the test cluster sets: loopback, small executors, JVM options.
+SUBMIT_CONF = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.executor.memory": "768m",
+    "spark.sql.shuffle.partitions": "8",
+    **JVM_CONF,
+}
+
+
+def conf_args(conf: Mapping[str, str]) -> list[str]:
+    """``--conf key=value`` pairs for spark-submit."""
+    return [arg for k, v in conf.items() for arg in ("--conf", f"{k}={v}")]
 
 SPARK_HOME = Path(pyspark.__file__).parent
 
@@ -139,22 +159,10 @@ class StandaloneCluster:
                 [sys.executable, "-m", "zipfile", "-c", str(pyfiles), "sparkseg"],
                 cwd=REPO / "src", check=True,
             )
-        conf = {
-            "spark.driver.host": "127.0.0.1",
-            "spark.driver.bindAddress": "127.0.0.1",
-            "spark.executor.memory": "768m",
-            "spark.driver.memory": "2g",
-            "spark.sql.shuffle.partitions": "8",
-            "spark.ui.enabled": "false",
-            "spark.task.maxFailures": "4",
-            "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
-            "spark.executor.extraJavaOptions": TEST_JVM_OPTIONS,
-            **(extra_conf or {}),
-        }
+        conf = {**SUBMIT_CONF, "spark.driver.memory": "2g", "spark.ui.enabled": "false",
+                "spark.task.maxFailures": "4", **(extra_conf or {})}
         cmd = [str(SPARK_HOME / "bin" / "spark-submit"), "--master", self.url,
-               "--py-files", str(pyfiles)]
-        for k, v in conf.items():
-            cmd += ["--conf", f"{k}={v}"]
+               "--py-files", str(pyfiles), *conf_args(conf)]
         cmd += [script, *args]
         return subprocess.run(
             cmd, capture_output=True, text=True, env=spark_env(), timeout=timeout, cwd=REPO

@@ -9,14 +9,16 @@ from pyspark.sql import SparkSession
 from sparkseg.config import SparkConfig
 from sparkseg.session import build_session
 
-# Test JVMs run small jobs for seconds to minutes: the C1 compiler alone and the serial
-# collector leave the two cores to the work instead of to C2 compiler and GC threads
+# The short-lived test JVMs (sparkseg subprocesses, writer processes, spark-submit
+# drivers and executors) run small jobs for seconds to minutes: the C1 compiler alone and
+# the serial collector leave the two cores to the work instead of to C2 compiler and GC
+# threads. The in-process session lives for the whole suite and keeps the defaults
 # (docs/decisions.md, "Test JVMs: C1 only, serial GC").
 TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def small_spark_config(warehouse: Path, checkpoints: Path) -> SparkConfig:
-    """Two local cores, four shuffle partitions, UTC, 3g driver, quiet, test JVM options.
+    """Two local cores, four shuffle partitions, UTC, 3g driver, quiet.
 
     ``build_session`` adds what every sparkseg session gets in local mode (UI off, bound
     to loopback, the required Parquet and adaptive settings).
@@ -34,7 +36,6 @@ def small_spark_config(warehouse: Path, checkpoints: Path) -> SparkConfig:
             "spark.default.parallelism": "4",
             "spark.databricks.delta.snapshotPartitions": "2",
             "spark.sql.warehouse.dir": str(warehouse),
-            "spark.driver.extraJavaOptions": TEST_JVM_OPTIONS,
         },
     )
 

@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 from sparkseg._model import Section
 from sparkseg.config import Config
 from sparkseg.segment.tables import SEGMENT_COLUMNS
-from sparkseg.tags.entries import EntryKind
+from sparkseg.tags.entries import Description, EntryKind
 from sparkseg.tags.inputs import known_input_schema
 from sparkseg.tags.rules import RuleSet, load_rule_set
 
@@ -48,14 +48,10 @@ class AudiencePlan:
     source: str
 
 
-class _Description(Section):
-    en: str = Field(min_length=1)
-    zh: str = ""
-
 
 class _AudienceEntry(Section):
     name: str
-    description: _Description | str = ""
+    description: Description | str = ""
     include: str = Field(min_length=1)
     control_share: float = Field(0.0, ge=0.0, le=0.5)
     export: ExportFormat | None = None

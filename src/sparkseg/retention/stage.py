@@ -32,6 +32,8 @@ from sparkseg.segment.tables import (
     SEGMENT_PROFILES,
     SEGMENTS,
 )
+from sparkseg.strategies.definitions import StrategyBook, read_strategies
+from sparkseg.strategies.tables import CONTACT_PLAN
 from sparkseg.tables import TableSpec
 from sparkseg.tags.tables import CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS
 
@@ -48,6 +50,7 @@ RETAINED: tuple[TableSpec, ...] = (
     CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS,
     CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS,
     AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION,
+    CONTACT_PLAN,
 )
 
 
@@ -77,7 +80,8 @@ def cutoff_of(cfg: Config, as_of: dt.date) -> dt.date:
 
     The audiences stage evaluates the audience of ``as_of - window_days`` (its campaign
     window has just closed): a shorter retention would drop that audience's members
-    before they are evaluated, silently.
+    before they are evaluated, silently. (:func:`check_plan_lookback` adds the contact
+    plans' own bound once Spark is up.)
     """
     keep = cfg.retention.keep_days
     if keep is None:
@@ -92,10 +96,28 @@ def cutoff_of(cfg: Config, as_of: dt.date) -> dt.date:
     return as_of - dt.timedelta(days=keep)
 
 
+def check_plan_lookback(lake: Lakehouse, cfg: Config) -> None:
+    """ConfigError if ``gold/contact_plan`` exists and the retention is shorter than the
+    days of plans ``sparkseg plan`` reads back (cooldowns, follow-ups, the touch cap)."""
+    keep = cfg.retention.keep_days
+    path = cfg.resolve(cfg.strategies.definitions)
+    if keep is None or not path.is_file() or not lake.exists(CONTACT_PLAN):
+        return
+    strategies, policy = read_strategies(path)
+    lookback = StrategyBook(strategies, policy, str(path)).lookback_days
+    if keep < lookback:
+        raise ConfigError(
+            f"{cfg.source}: retention.keep_days {keep} is shorter than the {lookback} days "
+            f"of {CONTACT_PLAN.name} that the strategies of {path} read back (cooldown, "
+            "sequence, touch cap): raise keep_days"
+        )
+
+
 def retain(spark: SparkSession, cfg: Config, as_of: dt.date) -> list[Retained]:
     """Drop the partitions before :func:`cutoff_of` from every table of :data:`RETAINED`."""
     cutoff = cutoff_of(cfg, as_of)
     lake = Lakehouse(spark, cfg)
+    check_plan_lookback(lake, cfg)
     out: list[Retained] = []
     for spec in RETAINED:
         result = lake.delete_partitions_before(spec, COLUMN, cutoff)

@@ -13,15 +13,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from sparkseg._model import Section
 from sparkseg.config import parse_yaml
 from sparkseg.errors import ConfigError
 from sparkseg.tags.expressions import empty_frame, expression_types
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class Description(Section):
+    """An entry's bilingual description: ``{en: ..., zh: ...}`` (``zh`` optional)."""
+
+    en: str = Field(min_length=1)
+    zh: str = ""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from pyspark.sql import types as T
 
 from sparkseg._model import Section
 from sparkseg.config import Config
-from sparkseg.tags.entries import EntryKind
+from sparkseg.tags.entries import Description, EntryKind
 from sparkseg.tags.expressions import identifiers
 
 # The tag system of the background article: 基本属性, 关联关系, 兴趣偏好, 价值信息,
@@ -109,10 +109,6 @@ class RuleSet:
 # --- YAML entries (typed, unknown keys rejected) -------------------------------------------
 
 
-class _DescriptionEntry(Section):
-    en: str = Field(min_length=1)
-    zh: str = ""
-
 
 class _BucketEntry(Section):
     label: str = Field(min_length=1)
@@ -122,7 +118,7 @@ class _BucketEntry(Section):
 class _RuleEntry(Section):
     name: str
     category: str
-    description: _DescriptionEntry | str
+    description: Description | str
     when: str | None = None
     value: str | None = None
     buckets: list[_BucketEntry] | None = None

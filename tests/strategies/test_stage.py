@@ -1,0 +1,130 @@
+"""``sparkseg plan`` through run_stage on a Delta warehouse: two days of one sequence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sparkseg import pipeline
+from sparkseg.audiences.tables import AUDIENCE_MEMBERS
+from sparkseg.cli import build_parser
+from sparkseg.config import Config
+from sparkseg.errors import MissingTableError
+from sparkseg.identity.tables import IDENTITY_MAP
+from sparkseg.lakehouse import Lakehouse
+from sparkseg.strategies.stage import run as plan_run
+from sparkseg.strategies.tables import CONTACT_PLAN
+from sparkseg.tables import OPS_RUNS, RAW_EVENTS, silver_of
+from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
+from tests.support.config import REPO, make_config
+from tests.support.tags import FEATURES_SPEC, mature_features
+
+D = dt.date(2026, 6, 30)
+D2 = D + dt.timedelta(days=2)
+IDS = ("a", "b", "c", "e")
+
+STRATEGIES = {
+    "policy": {"max_touches": 3, "per_days": 7},
+    "strategies": [
+        {"name": "first_loan", "audiences": ["first_loan_app_push"], "priority": 1,
+         "eligibility": "coalesce(has_loan, 0) = 0", "control_share": 0.0,
+         "steps": [{"day": 0, "channel": "habit", "fallback": "app_push"},
+                   {"day": 2, "channel": "app_push", "if_no_response": True},
+                   {"day": 4, "channel": "sms", "if_no_response": True}]},
+        {"name": "reactivation", "audiences": ["reactivation"], "priority": 2,
+         "control_share": 0.0, "steps": [{"day": 0, "channel": "sms"}]},
+    ],
+}
+
+
+@pytest.fixture
+def plan_cfg(tmp_path: Path) -> Config:
+    path = tmp_path / "strategies.yaml"
+    path.write_text(yaml.safe_dump(STRATEGIES))
+    return make_config(tmp_path / "lake", strategies={"definitions": str(path)},
+                       audiences={"definitions": str(REPO / "conf" / "audiences.yaml")})
+
+
+def write_day(lake: Lakehouse, as_of: dt.date) -> None:
+    """The inputs of one as-of: features, audiences, tags and the identity map."""
+    spark = lake.spark
+    replace = {"as_of_date": as_of}
+    features = mature_features(spark, {i: {"has_loan": 0} for i in IDS}, as_of)
+    lake.write(features, FEATURES_SPEC, mode="overwrite_partitions", replace=replace)
+    members = [("first_loan_app_push", "a", "target", as_of), ("first_loan_app_push", "b", "target", as_of),
+               ("reactivation", "c", "target", as_of)]
+    lake.write(spark.createDataFrame(members, AUDIENCE_MEMBERS.schema), AUDIENCE_MEMBERS,
+               mode="overwrite_partitions", replace=replace)
+    tags = [("a", ["channel_habit=wechat"], as_of), ("b", [], as_of), ("c", ["lost"], as_of),
+            ("e", [], as_of)]
+    lake.write(spark.createDataFrame(tags, CUSTOMER_TAGS_WIDE.schema), CUSTOMER_TAGS_WIDE,
+               mode="overwrite_partitions", replace=replace)
+    ids = [("customer_id", i, i, i, as_of) for i in IDS]
+    lake.write(spark.createDataFrame(ids, IDENTITY_MAP.schema), IDENTITY_MAP,
+               mode="overwrite_partitions", replace=replace)
+
+
+def write_events(lake: Lakehouse) -> None:
+    spec = silver_of(RAW_EVENTS)
+    month = D.replace(day=1)
+    events = [
+        # a opens the day-0 WeChat message the next day: no day-2 push for a.
+        ("e1", dt.datetime(2026, 7, 1, 9), "wechat", "customer_id", "a", "wechat_msg_opened"),
+        ("e2", dt.datetime(2026, 7, 1, 9), "app", "customer_id", "b", "push_sent"),  # no response
+        ("e3", dt.datetime(2026, 6, 29, 9), "app", "customer_id", "b", "push_opened"),  # before launch
+    ]
+    rows = [(*e, "cmp1", None, month if e[1].month == 6 else dt.date(2026, 7, 1)) for e in events]
+    lake.write(lake.spark.createDataFrame(rows, spec.schema), spec, mode="append")
+
+
+PLAN = ("one_id string, strategy string, launch_date date, step int, channel string, "
+        "planned_date date, group string, suppressed_by string")
+
+
+def test_plan_launches_then_follows_up_only_the_silent_and_reruns_idempotently(
+    spark_clean: SparkSession, plan_cfg: Config
+) -> None:
+    spark = spark_clean
+    lake = Lakehouse(spark, plan_cfg)
+    for day in (D, D2):
+        write_day(lake, day)
+    write_events(lake)
+
+    pipeline.run_stage(spark, plan_cfg, "plan", D, fn=plan_run)
+    pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)
+    pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)  # a rerun adds nothing
+
+    def plan_of(day: dt.date) -> DataFrame:
+        return lake.read(CONTACT_PLAN, partitions={"as_of_date": day}).drop("as_of_date")
+
+    assert_df_equality(plan_of(D), spark.createDataFrame([
+        ("a", "first_loan", D, 1, "wechat", D, "target", None),   # its habit channel
+        ("b", "first_loan", D, 1, "app_push", D, "target", None),  # no habit: the fallback
+        ("c", "reactivation", D, 1, "sms", D, "target", None),
+    ], PLAN), ignore_row_order=True, ignore_nullable=True)
+    # Day 2: nobody is launched again (cooldown); only b, who opened nothing, gets step 2.
+    assert_df_equality(plan_of(D2), spark.createDataFrame([
+        ("b", "first_loan", D, 2, "app_push", D2, "target", None),
+    ], PLAN), ignore_nullable=True)
+    runs = lake.read(OPS_RUNS).where(F.col("stage") == "plan")
+    assert sorted((r["as_of_date"], r["status"]) for r in runs.collect()) == [
+        (D, "succeeded"), (D2, "succeeded"), (D2, "succeeded")]
+
+
+def test_plan_without_features_names_the_missing_table(
+    spark_clean: SparkSession, plan_cfg: Config
+) -> None:
+    with pytest.raises(MissingTableError, match="silver/customer_features"):
+        pipeline.run_stage(spark_clean, plan_cfg, "plan", D, fn=plan_run)
+    assert not Lakehouse(spark_clean, plan_cfg).exists(CONTACT_PLAN)
+
+
+def test_plan_is_a_command() -> None:
+    args = build_parser().parse_args(["plan", "--as-of", "2026-06-30"])
+    assert (args.command, args.as_of) == ("plan", D)
