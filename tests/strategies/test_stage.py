@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sparkseg import pipeline
+from sparkseg.audiences.exports import current_set
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.cli import build_parser
 from sparkseg.config import Config
@@ -20,7 +21,7 @@ from sparkseg.identity.tables import IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.strategies.stage import run as plan_run
 from sparkseg.strategies.tables import CONTACT_PLAN
-from sparkseg.tables import OPS_RUNS, RAW_EVENTS, silver_of
+from sparkseg.tables import OPS_COMPLETIONS, OPS_RUNS, RAW_EVENTS, silver_of
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
 from tests.support.config import REPO, make_config
 from tests.support.tags import FEATURES_SPEC, mature_features
@@ -30,7 +31,7 @@ D2 = D + dt.timedelta(days=2)
 IDS = ("a", "b", "c", "e")
 
 STRATEGIES = {
-    "policy": {"max_touches": 3, "per_days": 7},
+    "policy": {"max_touches": 3, "per_days": 7, "export": "csv"},
     "strategies": [
         {"name": "first_loan", "audiences": ["first_loan_app_push"], "priority": 1,
          "eligibility": "coalesce(has_loan, 0) = 0", "control_share": 0.0,
@@ -112,6 +113,20 @@ def test_plan_launches_then_follows_up_only_the_silent_and_reruns_idempotently(
     assert_df_equality(plan_of(D2), spark.createDataFrame([
         ("b", "first_loan", D, 2, "app_push", D2, "target", None),
     ], PLAN), ignore_nullable=True)
+    # One export set per channel with touches that day, published by its manifest.
+    for channel, one_id in (("wechat", "a"), ("app_push", "b"), ("sms", "c")):
+        first = current_set(lake, f"contact_plan_{channel}", D)
+        assert first is not None and first.manifest["rows"] == 1
+        assert first.manifest["channel"] == channel
+        sent = spark.read.option("header", True).csv(first.files).collect()
+        assert [(r["one_id"], r["step"], r["group"]) for r in sent] == [(one_id, "1", "target")]
+    later = current_set(lake, "contact_plan_app_push", D2)
+    assert later is not None and later.manifest["rows"] == 1
+    assert current_set(lake, "contact_plan_wechat", D2) is None  # no wechat touch that day
+    done = lake.read(OPS_COMPLETIONS).where((F.col("stage") == "plan")
+                                            & (F.col("as_of_date") == D)).first()
+    assert done is not None and set(done["exports"]) == {
+        "contact_plan_wechat", "contact_plan_app_push", "contact_plan_sms"}
     runs = lake.read(OPS_RUNS).where(F.col("stage") == "plan")
     assert sorted((r["as_of_date"], r["status"]) for r in runs.collect()) == [
         (D, "succeeded"), (D2, "succeeded"), (D2, "succeeded")]

@@ -75,23 +75,35 @@ def write_export_set(
 ) -> ExportSet:
     """Write a new set of the audience's target group, then publish its manifest."""
     assert audience.export is not None
-    folder = f"{as_of_folder(lake, audience.name, as_of)}/{set_name(run_id, started or dt.datetime.now(dt.UTC))}"
-    writer = target_rows(members, audience).coalesce(files).write.mode("errorifexists")
-    if audience.export == "csv":
+    return write_set(lake, target_rows(members, audience), audience.name, audience.export,
+                     as_of, run_id=run_id, files=files, started=started,
+                     labels={"audience": audience.name})
+
+
+def write_set(
+    lake: Lakehouse, rows: DataFrame, name: str, fmt: str, as_of: dt.date, *,
+    run_id: str, files: int = 1, started: dt.datetime | None = None,
+    labels: dict[str, object] | None = None,
+) -> ExportSet:
+    """Write ``rows`` as a new set under ``exports/<name>/as_of_YYYYMMDD/``, then publish
+    its manifest (``labels`` are extra manifest keys)."""
+    folder = f"{as_of_folder(lake, name, as_of)}/{set_name(run_id, started or dt.datetime.now(dt.UTC))}"
+    writer = rows.coalesce(files).write.mode("errorifexists")
+    if fmt == "csv":
         writer.option("header", True).csv(folder)
     else:
         writer.parquet(folder)
     fs = HadoopFs(lake.spark, folder)
     # Rows per file from the files themselves (one aggregate row per file reaches the driver).
     reader = lake.spark.read.option("header", True)
-    written = reader.csv(folder) if audience.export == "csv" else reader.parquet(folder)
+    written = reader.csv(folder) if fmt == "csv" else reader.parquet(folder)
     counts = {str(r["f"]): int(r["n"]) for r in written.groupBy(
         F.col("_metadata.file_name").alias("f")).agg(F.count(F.lit(1)).alias("n")).collect()}
-    names = sorted(f.path for f in fs.list_files(folder, SUFFIX[audience.export]))
+    names = sorted(f.path for f in fs.list_files(folder, SUFFIX[fmt]))
     listed: list[dict[str, object]] = [{"name": n, "rows": counts.get(n, 0)} for n in names]
     manifest: dict[str, object] = {
-        "audience": audience.name, "as_of_date": as_of.isoformat(), "run_id": run_id,
-        "format": audience.export, "files": listed, "rows": sum(counts.get(n, 0) for n in names),
+        **(labels or {}), "as_of_date": as_of.isoformat(), "run_id": run_id,
+        "format": fmt, "files": listed, "rows": sum(counts.get(n, 0) for n in names),
         "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     fs.write_text_atomic(f"{folder}/{MANIFEST}", json.dumps(manifest, indent=1, sort_keys=True))

@@ -8,6 +8,7 @@ A strategies file is a mapping with an optional ``policy`` and a ``strategies`` 
       per_days: 7             # ... in any 7 days, over all strategies
       do_not_contact: null    # a Delta table under the warehouse with a customer_id column
       response_events: [push_opened, sms_clicked, wechat_msg_opened]
+      export: csv             # exports/contact_plan_<channel>/ (null: none)
     strategies:
       - name: first_loan
         description: {en: ..., zh: ...}
@@ -105,6 +106,8 @@ class Policy(Section):
     # A table under the warehouse (e.g. ref/do_not_contact) with a customer_id column.
     do_not_contact: str | None = None
     response_events: tuple[str, ...] = Field(_DEFAULT_RESPONSES, min_length=1)
+    # The day's touches to send, one file set per channel under exports/contact_plan_<channel>/.
+    export: Literal["csv", "parquet"] | None = "csv"
 
     @model_validator(mode="after")
     def _known(self) -> Policy:

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sparkseg.audiences.exports import write_set
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.config import Config
 from sparkseg.errors import MissingTableError, SchemaMismatchError
 from sparkseg.identity.tables import IDENTITY_MAP
-from sparkseg.lakehouse import Lakehouse
+from sparkseg.lakehouse import Lakehouse, ledger
 from sparkseg.silver import read_events
 from sparkseg.strategies.definitions import StrategyBook, load_book, validate_strategies
 from sparkseg.strategies.plan import RESPONSES_SCHEMA, candidates, contact_plan, habit_of
@@ -89,6 +91,34 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     log.info("plan %s: %d rows for %d strategies", as_of, result.rows, len(book.strategies))
     for line in plan_summary(lake, as_of):
         log.info("plan %s: %s", as_of, line)
+    if book.policy.export is not None:
+        export_channels(lake, cfg, book.policy.export, as_of)
+
+
+def to_send(plan: DataFrame) -> DataFrame:
+    """The touches a marketing system sends: neither control nor over the cap."""
+    return plan.where((F.col("group") != "control") & F.col("suppressed_by").isNull())
+
+
+def export_channels(lake: Lakehouse, cfg: Config, fmt: str, as_of: dt.date) -> None:
+    """One file set per channel with touches on the as-of (``exports/contact_plan_<channel>``),
+    each published by its manifest like the audience exports; a channel without a touch
+    that day gets no set."""
+    plan = to_send(lake.read(CONTACT_PLAN, partitions={"as_of_date": as_of}))
+    channels = sorted(r["channel"] for r in plan.select("channel").distinct().collect())
+    led = ledger.current()
+    run_id = led.run_id if led is not None else uuid.uuid4().hex[:16]
+    for channel in channels:
+        name = f"contact_plan_{channel}"
+        rows = plan.where(F.col("channel") == channel).select(
+            "one_id", "strategy", "launch_date", "step", "channel", "planned_date", "group")
+        done = write_set(lake, rows, name, fmt, as_of, run_id=run_id,
+                         files=cfg.audiences.export_files,
+                         labels={"table": CONTACT_PLAN.name, "channel": channel})
+        if led is not None:
+            led.record_export(name, done.folder[len(lake.root) + 1:])
+        log.info("exported %s touches of %s (%s rows) to %s", channel, as_of,
+                 done.manifest["rows"], done.folder)
 
 
 def plan_summary(lake: Lakehouse, as_of: dt.date) -> list[str]:
