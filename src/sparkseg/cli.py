@@ -5,6 +5,7 @@
     sparkseg ingest | identity | features | train | score | profile | tags | lifecycle
     sparkseg audiences
     sparkseg plan         # the contact plan of the strategies (after run)
+    sparkseg evaluate     # funnel and uplift of the strategies launched on the as-of
     sparkseg run          # all stages in order, publish, then the report
     sparkseg publish      # record the as-of as complete (after stages run one by one)
     sparkseg report
@@ -83,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "plan", parents=[common],
         help="write gold/contact_plan: the strategies' touches due on the as-of (after run)",
+    )
+    sub.add_parser(
+        "evaluate", parents=[common],
+        help="funnel and uplift of the strategies launched on the as-of, once its window closed",
     )
     ret = sub.add_parser(
         "retain", parents=[common],
@@ -164,6 +169,7 @@ def _dispatch(args: argparse.Namespace, cfg: Config) -> None:
             "report": lambda: _report(spark, cfg, as_of),
             "publish": lambda: _publish(spark, cfg, as_of),
             "plan": lambda: _plan(spark, cfg, as_of),
+            "evaluate": lambda: _evaluate(spark, cfg, as_of),
             "retain": lambda: _retain(spark, cfg, as_of),
             "vacuum": lambda: _vacuum(spark, cfg, args.retention_hours, args.dry_run),
         }
@@ -216,6 +222,15 @@ def _plan(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
 
     pipeline.run_stage(spark, cfg, "plan", as_of, fn=plan_run)
     print(f"contact plan of {as_of} written to {cfg.warehouse}/gold/contact_plan")
+
+
+def _evaluate(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
+    from sparkseg import pipeline
+    from sparkseg.strategies.evaluate import run as evaluate_run
+
+    pipeline.run_stage(spark, cfg, "evaluate", as_of, fn=evaluate_run)
+    print(f"strategies launched on {as_of} evaluated: {cfg.warehouse}/gold/strategy_funnel, "
+          f"{cfg.warehouse}/gold/strategy_evaluation")
 
 
 def _report(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,12 +17,13 @@ from sparkseg.audiences.exports import current_set
 from sparkseg.audiences.tables import AUDIENCE_MEMBERS
 from sparkseg.cli import build_parser
 from sparkseg.config import Config
-from sparkseg.errors import MissingTableError
+from sparkseg.errors import DataQualityError, MissingTableError
 from sparkseg.identity.tables import IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
+from sparkseg.strategies.evaluate import run as evaluate_run
 from sparkseg.strategies.stage import run as plan_run
-from sparkseg.strategies.tables import CONTACT_PLAN
-from sparkseg.tables import OPS_COMPLETIONS, OPS_RUNS, RAW_EVENTS, silver_of
+from sparkseg.strategies.tables import CONTACT_PLAN, STRATEGY_EVALUATION, STRATEGY_FUNNEL
+from sparkseg.tables import OPS_COMPLETIONS, OPS_RUNS, RAW_EVENTS, RAW_TRANSACTIONS, silver_of
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
 from tests.support.config import REPO, make_config
 from tests.support.tags import FEATURES_SPEC, mature_features
@@ -34,6 +36,7 @@ STRATEGIES = {
     "policy": {"max_touches": 3, "per_days": 7, "export": "csv"},
     "strategies": [
         {"name": "first_loan", "audiences": ["first_loan_app_push"], "priority": 1,
+         "goal": ["loan_disbursement"],
          "eligibility": "coalesce(has_loan, 0) = 0", "control_share": 0.0,
          "steps": [{"day": 0, "channel": "habit", "fallback": "app_push"},
                    {"day": 2, "channel": "app_push", "if_no_response": True},
@@ -84,6 +87,8 @@ def write_events(lake: Lakehouse) -> None:
     lake.write(lake.spark.createDataFrame(rows, spec.schema), spec, mode="append")
 
 
+FUNNEL = ("strategy string, launch_date date, step int, channel string, group string, "
+          "planned long, sent long, opened long, converted long")
 PLAN = ("one_id string, strategy string, launch_date date, step int, channel string, "
         "planned_date date, group string, suppressed_by string")
 
@@ -143,3 +148,60 @@ def test_plan_without_features_names_the_missing_table(
 def test_plan_is_a_command() -> None:
     args = build_parser().parse_args(["plan", "--as-of", "2026-06-30"])
     assert (args.command, args.as_of) == ("plan", D)
+
+
+def write_window_events(lake: Lakehouse) -> None:
+    """Opens in the window and an event past its end (so the window is covered)."""
+    spark = lake.spark
+    ev = silver_of(RAW_EVENTS)
+    events = [
+        ("w1", dt.datetime(2026, 7, 1, 9), "wechat", "customer_id", "a", "wechat_msg_opened"),
+        ("w2", dt.datetime(2026, 7, 3, 9), "app", "customer_id", "b", "push_opened"),  # step 2's day
+        ("w3", dt.datetime(2026, 7, 20, 9), "app", "customer_id", "e", "login"),
+    ]
+    lake.write(spark.createDataFrame(
+        [(*e, "cmp1", None, e[1].date().replace(day=1)) for e in events], ev.schema), ev, mode="append")
+
+
+def write_goal_transactions(lake: Lakehouse) -> None:
+    """a's loan in the window, and a transaction past its end."""
+    spark = lake.spark
+    tx = silver_of(RAW_TRANSACTIONS)
+    txns = [("x1", "a", dt.datetime(2026, 7, 5, 9), "loan_disbursement"),
+            ("x2", "e", dt.datetime(2026, 7, 20, 9), "salary")]
+    lake.write(spark.createDataFrame(
+        [(i, c, f"{c}-acc", t, Decimal("100.00"), "CNY", "credit", "branch", cat, None, None,
+          t.date().replace(day=1)) for i, c, t, cat in txns], tx.schema), tx, mode="append")
+
+
+def test_evaluate_writes_the_funnel_of_a_launch_once_its_window_is_covered(
+    spark_clean: SparkSession, plan_cfg: Config
+) -> None:
+    spark = spark_clean
+    lake = Lakehouse(spark, plan_cfg)
+    for as_of in (D, D2):
+        write_day(lake, as_of)
+    write_events(lake)
+    pipeline.run_stage(spark, plan_cfg, "plan", D, fn=plan_run)
+    pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)
+    write_goal_transactions(lake)
+    # The events end on 07-01: the 14-day window is not over yet, nothing is written.
+    with pytest.raises(DataQualityError, match=r"silver/events ends at 2026-07-01: the "
+                                               r"evaluation window \[2026-06-30, 2026-07-14\)"):
+        pipeline.run_stage(spark, plan_cfg, "evaluate", D, fn=evaluate_run)
+    assert not lake.exists(STRATEGY_FUNNEL)
+    write_window_events(lake)
+    pipeline.run_stage(spark, plan_cfg, "evaluate", D, fn=evaluate_run)
+    got = lake.read(STRATEGY_FUNNEL, partitions={"as_of_date": D}).drop("as_of_date")
+    assert_df_equality(got, spark.createDataFrame([
+        ("first_loan", D, 1, "wechat", "target", 1, 1, 1, 1),      # a: opened, then the loan
+        ("first_loan", D, 1, "app_push", "target", 1, 1, 1, 0),    # b opened on day 3 ...
+        ("first_loan", D, 2, "app_push", "target", 1, 1, 1, 0),    # ... after step 2 too
+        ("reactivation", D, 1, "sms", "target", 1, 1, 0, 0),
+    ], FUNNEL), ignore_row_order=True, ignore_nullable=True)
+    result = lake.read(STRATEGY_EVALUATION, partitions={"as_of_date": D})
+    # first_loan's goal against both groups; reactivation has no goal in this file.
+    assert sorted((r["strategy"], r["metric"], r["comparison"], r["target_n"],
+                   r["target_responders"], r["comparison_n"]) for r in result.collect()) == [
+        ("first_loan", "loan_disbursement", "control", 2, 1, 0),
+        ("first_loan", "loan_disbursement", "non_model", 2, 1, 0)]

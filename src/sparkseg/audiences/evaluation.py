@@ -89,8 +89,8 @@ def _response_rows(
     return hits, _metric_names([(m.name, F.col(column).isin(list(codes(m)))) for m in used])
 
 
-def _no_responses(like: DataFrame) -> DataFrame:
-    return like.sparkSession.createDataFrame([], "one_id string, metric string")
+def _no_responses(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([], "one_id string, metric string")
 
 
 def event_responses(
@@ -109,7 +109,7 @@ def event_responses(
     found = _response_rows(events, metrics, lambda m: m.event_types, column="event_type",
                            time="event_ts", start=start, end=end)
     if found is None:
-        return _no_responses(events)
+        return _no_responses(events.sparkSession)
     hits, metric_names = found
     return (
         hits.join(identity_map.select("id_type", "id_value", "one_id"), ["id_type", "id_value"])
@@ -132,7 +132,7 @@ def transaction_responses(
     found = _response_rows(transactions, metrics, lambda m: m.txn_categories,
                            column="category", time="txn_ts", start=start, end=end)
     if found is None:
-        return _no_responses(transactions)
+        return _no_responses(transactions.sparkSession)
     hits, metric_names = found
     return hits.select(
         F.col("customer_id").alias("one_id"), F.explode(metric_names).alias("metric")
@@ -196,7 +196,7 @@ def with_rate_difference(counts: DataFrame, *, z: float) -> DataFrame:
 COVERAGE_MARGIN_DAYS = 31
 
 
-def _identity_map(lake: Lakehouse) -> DataFrame:
+def latest_identity_map(lake: Lakehouse) -> DataFrame:
     """The latest partition of silver/identity_map: every identifier known at its run."""
     latest = lake.latest_as_of(IDENTITY_MAP)
     if latest is None:
@@ -223,6 +223,38 @@ def _covered_until(df: DataFrame, ts: str) -> dt.date | None:
     """The latest event date of ``df`` (None when empty)."""
     row = df.agg(F.max(F.to_date(F.col(ts)))).first()
     return row[0] if row is not None else None
+
+
+def window_responses(
+    lake: Lakehouse, metrics: Sequence[ResponseMetric], start: dt.date, end: dt.date
+) -> tuple[DataFrame, str | None]:
+    """``one_id, metric`` of every response in ``[start, end)`` (events through the latest
+    ``silver/identity_map``, transactions by customer_id), and, when a source table's data
+    ends before the window's last day, which table ends where (else None): rates over an
+    unfinished window would be silently low."""
+    parts: list[DataFrame] = []
+    sources: list[tuple[str, DataFrame, str]] = []
+    if any(m.event_types for m in metrics):
+        events = _source(lake, RAW_EVENTS, start, end)
+        identity = latest_identity_map(lake)
+        check_columns(identity.schema, _IDENTITY_COLUMNS, IDENTITY_MAP, allow_extra=True)
+        sources.append((EVENTS.name, events, "event_ts"))
+        parts.append(
+            event_responses(events, identity, metrics=metrics, start=start, end=end)
+        )
+    if any(m.txn_categories for m in metrics):
+        txns = _source(lake, RAW_TRANSACTIONS, start, end)
+        sources.append((TRANSACTIONS.name, txns, "txn_ts"))
+        parts.append(transaction_responses(txns, metrics=metrics, start=start, end=end))
+    last_day = end - dt.timedelta(days=1)
+    for table, df, ts in sources:
+        until = _covered_until(df, ts)
+        if until is None or until < last_day:
+            return _no_responses(lake.spark), f"{table} ends at {until}"
+    responses = parts[0]
+    for part in parts[1:]:
+        responses = responses.unionByName(part)
+    return responses, None
 
 
 def evaluate(
@@ -255,36 +287,13 @@ def _evaluate(
         AUDIENCE_MEMBERS.name, as_of, hint="run `sparkseg audiences` for that date"
     )
     metrics = ecfg.metrics
-    parts: list[DataFrame] = []
-    sources: list[tuple[str, DataFrame, str]] = []
-    if any(m.event_types for m in metrics):
-        events = _source(lake, RAW_EVENTS, start, end)
-        identity = _identity_map(lake)
-        check_columns(identity.schema, _IDENTITY_COLUMNS, IDENTITY_MAP, allow_extra=True)
-        sources.append((EVENTS.name, events, "event_ts"))
-        parts.append(
-            event_responses(events, identity, metrics=metrics, start=start, end=end)
-        )
-    if any(m.txn_categories for m in metrics):
-        txns = _source(lake, RAW_TRANSACTIONS, start, end)
-        sources.append((TRANSACTIONS.name, txns, "txn_ts"))
-        parts.append(transaction_responses(txns, metrics=metrics, start=start, end=end))
-    # The window must be fully observed, or response rates would be silently low.
-    last_day = end - dt.timedelta(days=1)
-    for table, df, ts in sources:
-        until = _covered_until(df, ts)
-        if until is None or until < last_day:
-            msg = (
-                f"{table} ends at {until}: the campaign window [{start}, {end}) of the "
-                f"audiences of {as_of} is not complete yet"
-            )
-            if strict:
-                raise DataQualityError(msg)
-            log.info("post-evaluation skipped: %s", msg)
-            return None
-    responses = parts[0]
-    for part in parts[1:]:
-        responses = responses.unionByName(part)
+    responses, gap = window_responses(lake, metrics, start, end)
+    if gap is not None:
+        msg = f"{gap}: the campaign window [{start}, {end}) of the audiences of {as_of} is not complete yet"
+        if strict:
+            raise DataQualityError(msg)
+        log.info("post-evaluation skipped: %s", msg)
+        return None
     counts = response_counts(members, responses, metrics=[m.name for m in metrics])
     result = (
         with_rate_difference(counts, z=z_value(ecfg.confidence))
