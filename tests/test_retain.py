@@ -135,7 +135,7 @@ def test_cli_retain_drops_old_partitions_only_and_vacuum_removes_their_files(
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.splitlines()[-1] == (
-        "dropped as_of_date < 2026-10-30: 28 partition(s), 42 rows in 14 table(s); "
+        "dropped as_of_date < 2026-10-30: 30 partition(s), 45 rows in 15 table(s); "
         "files are removed by `sparkseg vacuum` after its retention")
     names = {s.name for s in RETAINED}
     lines = [ln.split(" INFO ", 1)[1] for ln in proc.stderr.splitlines()

@@ -7,10 +7,16 @@ import math
 
 import pytest
 from chispa import assert_df_equality
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from sparkseg.audiences.evaluation import z_value
-from sparkseg.strategies.evaluate import GOALS_SCHEMA, OPENS_SCHEMA, funnel, uplift
+from sparkseg.strategies.evaluate import (
+    GOALS_SCHEMA,
+    OPENS_SCHEMA,
+    first_responses,
+    funnel,
+    uplift,
+)
 from tests.strategies.test_plan import plan_rows, strategy
 
 D = dt.date(2026, 6, 30)
@@ -21,10 +27,8 @@ def day(n: int) -> dt.date:
     return D + dt.timedelta(days=n)
 
 
-def test_funnel_counts_planned_sent_opened_on_the_steps_channel_and_converted(
-    spark: SparkSession,
-) -> None:
-    plan = plan_rows(spark, [
+def launch_plan(spark: SparkSession) -> DataFrame:
+    return plan_rows(spark, [
         ("a", "first_loan", D, 1, "wechat", "target", None, D),
         ("b", "first_loan", D, 1, "app_push", "target", None, D),
         ("b", "first_loan", D, 2, "app_push", "target", None, day(2)),
@@ -32,13 +36,22 @@ def test_funnel_counts_planned_sent_opened_on_the_steps_channel_and_converted(
         ("d", "first_loan", D, 1, "sms", "target", "touch_cap", D),
         ("e", "first_loan", D, 1, "app_push", "non_model", None, D),
     ])
-    opens = spark.createDataFrame([
+
+
+def launch_opens(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([
         ("a", "wechat", day(1)),
         ("b", "sms", day(1)),        # another channel than its touches
         ("b", "app_push", day(1)),   # opens step 1, before step 2 was planned
         ("c", "sms", day(1)),        # control: never sent, so no open counts
         ("e", "app_push", END),      # the window's end is exclusive
     ], OPENS_SCHEMA)
+
+
+def test_funnel_counts_planned_sent_opened_on_the_steps_channel_and_converted(
+    spark: SparkSession,
+) -> None:
+    plan, opens = launch_plan(spark), launch_opens(spark)
     goals = spark.createDataFrame(
         [("a", "loan_disbursement"), ("c", "loan_disbursement"), ("e", "campaign_response")],
         GOALS_SCHEMA,
@@ -91,3 +104,14 @@ def test_a_strategy_without_goals_has_no_uplift_rows(spark: SparkSession) -> Non
                                      "one_id string, strategy string, group string")
     goals = spark.createDataFrame([], GOALS_SCHEMA)
     assert uplift(launched, goals, strategies=[strategy()], z=1.96).count() == 0
+
+
+def test_first_response_gives_the_channel_first_opened_on_and_the_lost(spark: SparkSession) -> None:
+    got = first_responses(launch_plan(spark), launch_opens(spark), end=END)
+    expected = spark.createDataFrame([
+        ("a", "first_loan", "target", 1, 1, "wechat", day(1)),
+        ("b", "first_loan", "target", 2, 1, "app_push", day(1)),  # before step 2 was sent
+        ("e", "first_loan", "non_model", 1, None, None, None),    # opened nothing: lost
+    ], "one_id string, strategy string, group string, touches long, responded_step int, "
+       "responded_channel string, responded_on date")  # c (control), d (capped): no touch
+    assert_df_equality(got, expected, ignore_row_order=True, ignore_nullable=True)

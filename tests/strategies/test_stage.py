@@ -22,7 +22,12 @@ from sparkseg.identity.tables import IDENTITY_MAP
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.strategies.evaluate import run as evaluate_run
 from sparkseg.strategies.stage import run as plan_run
-from sparkseg.strategies.tables import CONTACT_PLAN, STRATEGY_EVALUATION, STRATEGY_FUNNEL
+from sparkseg.strategies.tables import (
+    CONTACT_PLAN,
+    STRATEGY_EVALUATION,
+    STRATEGY_FUNNEL,
+    STRATEGY_RESPONSES,
+)
 from sparkseg.tables import OPS_COMPLETIONS, OPS_RUNS, RAW_EVENTS, RAW_TRANSACTIONS, silver_of
 from sparkseg.tags.tables import CUSTOMER_TAGS_WIDE
 from tests.support.config import REPO, make_config
@@ -199,6 +204,10 @@ def test_evaluate_writes_the_funnel_of_a_launch_once_its_window_is_covered(
         ("first_loan", D, 2, "app_push", "target", 1, 1, 1, 0),    # ... after step 2 too
         ("reactivation", D, 1, "sms", "target", 1, 1, 0, 0),
     ], FUNNEL), ignore_row_order=True, ignore_nullable=True)
+    answered = lake.read(STRATEGY_RESPONSES, partitions={"as_of_date": D})
+    assert sorted((r["one_id"], r["touches"], r["responded_step"], r["responded_channel"])
+                  for r in answered.collect()) == [
+        ("a", 1, 1, "wechat"), ("b", 2, 1, "app_push"), ("c", 1, None, None)]
     result = lake.read(STRATEGY_EVALUATION, partitions={"as_of_date": D})
     # first_loan's goal against both groups; reactivation has no goal in this file.
     assert sorted((r["strategy"], r["metric"], r["comparison"], r["target_n"],

@@ -33,7 +33,12 @@ from sparkseg.segment.tables import (
     SEGMENTS,
 )
 from sparkseg.strategies.definitions import StrategyBook, read_strategies
-from sparkseg.strategies.tables import CONTACT_PLAN, STRATEGY_EVALUATION, STRATEGY_FUNNEL
+from sparkseg.strategies.tables import (
+    CONTACT_PLAN,
+    STRATEGY_EVALUATION,
+    STRATEGY_FUNNEL,
+    STRATEGY_RESPONSES,
+)
 from sparkseg.tables import TableSpec
 from sparkseg.tags.tables import CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS
 
@@ -50,7 +55,7 @@ RETAINED: tuple[TableSpec, ...] = (
     CUSTOMER_TAGS, CUSTOMER_TAGS_WIDE, TAG_COUNTS,
     CUSTOMER_LIFECYCLE, LIFECYCLE_TRANSITIONS,
     AUDIENCE_MEMBERS, CAMPAIGN_EVALUATION,
-    CONTACT_PLAN, STRATEGY_FUNNEL, STRATEGY_EVALUATION,
+    CONTACT_PLAN, STRATEGY_FUNNEL, STRATEGY_RESPONSES, STRATEGY_EVALUATION,
 )
 
 

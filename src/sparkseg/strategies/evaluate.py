@@ -9,6 +9,8 @@ For launch date ``L`` (the ``--as-of``) and the window ``[L, L + window_days)``
   app push, ``sms_clicked``, ``wechat_msg_opened``, dated from the step's planned day to
   the window's end) and those ``converted`` (a goal metric of the strategy in the
   window, for the step's customer).
+* ``gold/strategy_responses``: per customer with a sent touch, the step and channel they
+  first opened on (their habit channel for this strategy), or nulls: the lost group.
 * ``gold/strategy_evaluation``: per strategy and goal metric, the target group's
   response rate against the ``control`` group (the offer's uplift) and against the
   ``non_model`` group (the model's lift over a plain rule), with the interval of
@@ -25,7 +27,7 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from sparkseg.audiences.config import ResponseMetric
@@ -40,7 +42,12 @@ from sparkseg.errors import DataQualityError, MissingTableError
 from sparkseg.lakehouse import Lakehouse
 from sparkseg.silver import read_events
 from sparkseg.strategies.definitions import Strategy, load_book
-from sparkseg.strategies.tables import CONTACT_PLAN, STRATEGY_EVALUATION, STRATEGY_FUNNEL
+from sparkseg.strategies.tables import (
+    CONTACT_PLAN,
+    STRATEGY_EVALUATION,
+    STRATEGY_FUNNEL,
+    STRATEGY_RESPONSES,
+)
 from sparkseg.tables import RAW_EVENTS
 from sparkseg.tags.sandbox import without_sql_on_files
 
@@ -89,6 +96,26 @@ def funnel(
         count_if(sent & F.coalesce(F.col("_opened"), F.lit(False))).alias("opened"),
         count_if(F.col("_converted")).alias("converted"),
     )
+
+
+def first_responses(plan: DataFrame, opens: DataFrame, *, end: dt.date) -> DataFrame:
+    """``one_id, strategy, group, touches, responded_step, responded_channel, responded_on``
+    per customer with a sent touch: the step whose channel the customer first opened on
+    (the earliest open on a sent step's channel from that step's planned day; a tie goes
+    to the lower step), null for a customer who opened none of them (the lost group)."""
+    sent = plan.where((F.col("group") != "control") & F.col("suppressed_by").isNull())
+    hits = (
+        sent.join(opens, ["one_id", "channel"])
+        .where((F.col("day") >= F.col("planned_date")) & (F.col("day") < F.lit(end)))
+        .groupBy("one_id", "strategy", "step", "channel").agg(F.min("day").alias("first_day"))
+    )
+    first = Window.partitionBy("one_id", "strategy").orderBy("first_day", "step")
+    earliest = hits.withColumn("_n", F.row_number().over(first)).where(F.col("_n") == 1).select(
+        "one_id", "strategy", F.col("step").alias("responded_step"),
+        F.col("channel").alias("responded_channel"), F.col("first_day").alias("responded_on"))
+    touched = sent.groupBy("one_id", "strategy", "group").agg(
+        F.count(F.lit(1)).alias("touches"))
+    return touched.join(earliest, ["one_id", "strategy"], "left")
 
 
 def uplift(launched: DataFrame, goals: DataFrame, *, strategies: Sequence[Strategy],
@@ -166,6 +193,8 @@ def run(spark: SparkSession, cfg: Config, as_of: dt.date) -> None:
     rows = funnel(plan, opens, goals, strategies=book.strategies, end=end).withColumns(day)
     replace = {"as_of_date": as_of}
     lake.write(rows, STRATEGY_FUNNEL, mode="overwrite_partitions", replace=replace)
+    answered = first_responses(plan, opens, end=end).withColumns(day)
+    lake.write(answered, STRATEGY_RESPONSES, mode="overwrite_partitions", replace=replace)
     launched = plan.where(F.col("step") == 1).select("one_id", "strategy", "group")
     result = uplift(launched, goals, strategies=book.strategies,
                     z=z_value(cfg.audiences.evaluation.confidence)).withColumns(

@@ -27,6 +27,16 @@ STRATEGY_FUNNEL = TableSpec(
     ),
     ("as_of_date",),
 )
+# Per customer with a sent touch of a launch on as_of_date: the step and channel first
+# opened on (null: none of them, the lost group).
+STRATEGY_RESPONSES = TableSpec(
+    "gold/strategy_responses",
+    schema(
+        ("one_id", S), ("strategy", S), ("group", S), ("touches", L), ("responded_step", INT),
+        ("responded_channel", S), ("responded_on", D), ("as_of_date", D),
+    ),
+    ("as_of_date",),
+)
 # Per strategy, goal metric and comparison (control: the offer's uplift; non_model: the
 # model's lift over the plain rule) of launch date as_of_date.
 STRATEGY_EVALUATION = TableSpec(
