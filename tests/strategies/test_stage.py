@@ -189,6 +189,12 @@ def test_evaluate_writes_the_funnel_of_a_launch_once_its_window_is_covered(
     write_events(lake)
     pipeline.run_stage(spark, plan_cfg, "plan", D, fn=plan_run)
     pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)
+    # Neither source covers the window yet (no transaction at all): both are named.
+    empty_tx = silver_of(RAW_TRANSACTIONS)
+    lake.write(spark.createDataFrame([], empty_tx.schema), empty_tx, mode="append")
+    with pytest.raises(DataQualityError, match=r"^silver/events ends at 2026-07-01; silver/transactions "
+                                               r"has no rows from 2026-06-30 on: the evaluation"):
+        pipeline.run_stage(spark, plan_cfg, "evaluate", D, fn=evaluate_run)
     write_goal_transactions(lake)
     # The events end on 07-01: the 14-day window is not over yet, nothing is written.
     with pytest.raises(DataQualityError, match=r"silver/events ends at 2026-07-01: the "

@@ -229,8 +229,8 @@ def window_responses(
     lake: Lakehouse, metrics: Sequence[ResponseMetric], start: dt.date, end: dt.date
 ) -> tuple[DataFrame, str | None]:
     """``one_id, metric`` of every response in ``[start, end)`` (events through the latest
-    ``silver/identity_map``, transactions by customer_id), and, when a source table's data
-    ends before the window's last day, which table ends where (else None): rates over an
+    ``silver/identity_map``, transactions by customer_id), and, when source tables' data
+    ends before the window's last day, which tables end where (else None): rates over an
     unfinished window would be silently low."""
     parts: list[DataFrame] = []
     sources: list[tuple[str, DataFrame, str]] = []
@@ -247,10 +247,15 @@ def window_responses(
         sources.append((TRANSACTIONS.name, txns, "txn_ts"))
         parts.append(transaction_responses(txns, metrics=metrics, start=start, end=end))
     last_day = end - dt.timedelta(days=1)
+    gaps = []
     for table, df, ts in sources:
         until = _covered_until(df, ts)
-        if until is None or until < last_day:
-            return _no_responses(lake.spark), f"{table} ends at {until}"
+        if until is None:
+            gaps.append(f"{table} has no rows from {start} on")
+        elif until < last_day:
+            gaps.append(f"{table} ends at {until}")
+    if gaps:
+        return _no_responses(lake.spark), "; ".join(gaps)
     responses = parts[0]
     for part in parts[1:]:
         responses = responses.unionByName(part)
