@@ -52,12 +52,25 @@ STRATEGIES = {
 }
 
 
-@pytest.fixture
-def plan_cfg(tmp_path: Path) -> Config:
+def strategies_config(tmp_path: Path, engine: str = "offline") -> Config:
     path = tmp_path / "strategies.yaml"
     path.write_text(yaml.safe_dump(STRATEGIES))
-    return make_config(tmp_path / "lake", strategies={"definitions": str(path)},
+    return make_config(tmp_path / "lake", engine=engine, strategies={"definitions": str(path)},
                        audiences={"definitions": str(REPO / "conf" / "audiences.yaml")})
+
+
+@pytest.fixture
+def plan_cfg(tmp_path: Path) -> Config:
+    return strategies_config(tmp_path)
+
+
+def plan_two_days(lake: Lakehouse, cfg: Config) -> None:
+    """The inputs of D and D2 with their events, then the plans of D and D2."""
+    for day in (D, D2):
+        write_day(lake, day)
+    write_events(lake)
+    pipeline.run_stage(lake.spark, cfg, "plan", D, fn=plan_run)
+    pipeline.run_stage(lake.spark, cfg, "plan", D2, fn=plan_run)
 
 
 def write_day(lake: Lakehouse, as_of: dt.date) -> None:
@@ -98,17 +111,14 @@ PLAN = ("one_id string, strategy string, launch_date date, step int, channel str
         "planned_date date, group string, suppressed_by string")
 
 
+@pytest.mark.parametrize("engine", ["offline", "spark"])
 def test_plan_launches_then_follows_up_only_the_silent_and_reruns_idempotently(
-    spark_clean: SparkSession, plan_cfg: Config
+    spark_clean: SparkSession, tmp_path: Path, engine: str
 ) -> None:
     spark = spark_clean
+    plan_cfg = strategies_config(tmp_path, engine)
     lake = Lakehouse(spark, plan_cfg)
-    for day in (D, D2):
-        write_day(lake, day)
-    write_events(lake)
-
-    pipeline.run_stage(spark, plan_cfg, "plan", D, fn=plan_run)
-    pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)
+    plan_two_days(lake, plan_cfg)
     pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)  # a rerun adds nothing
 
     def plan_of(day: dt.date) -> DataFrame:
@@ -184,11 +194,7 @@ def test_evaluate_writes_the_funnel_of_a_launch_once_its_window_is_covered(
 ) -> None:
     spark = spark_clean
     lake = Lakehouse(spark, plan_cfg)
-    for as_of in (D, D2):
-        write_day(lake, as_of)
-    write_events(lake)
-    pipeline.run_stage(spark, plan_cfg, "plan", D, fn=plan_run)
-    pipeline.run_stage(spark, plan_cfg, "plan", D2, fn=plan_run)
+    plan_two_days(lake, plan_cfg)
     # Neither source covers the window yet (no transaction at all): both are named.
     empty_tx = silver_of(RAW_TRANSACTIONS)
     lake.write(spark.createDataFrame([], empty_tx.schema), empty_tx, mode="append")
